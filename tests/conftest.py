@@ -1,0 +1,76 @@
+"""Fixtures shared by the whole suite. Every store test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.databases import DatabaseFactory, database_factory
+from wikibridge.config import Settings, load_settings
+from wikibridge.db import make_engine, make_sessionmaker
+
+pytest_plugins: list[str] = []
+
+
+@pytest.fixture(scope="session")
+def databases(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DatabaseFactory]:
+    yield from database_factory(tmp_path_factory)
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def database_url(request: pytest.FixtureRequest, databases: DatabaseFactory, tmp_path: Path) -> str:
+    """A migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        return databases.sqlite(tmp_path / "data" / "wikibridge.sqlite3")
+    return databases.postgres()
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    env = {
+        "WIKIBRIDGE_DATA_DIR": str(tmp_path / "data"),
+        "WIKIBRIDGE_DATABASE_URL": database_url,
+        "WIKIBRIDGE_SECRET_KEY": "test-secret",
+        "WIKIBRIDGE_MAIL_DOMAIN": "tickets.example.org",
+        "WIKIBRIDGE_MAIL_SYSTEM_ADDRESSES": "info-en@example.org,permissions@example.org",
+    }
+    return load_settings(env)
+
+
+@pytest.fixture
+def settings_env(settings: Settings) -> dict[str, str]:
+    """Environment for running the `wikibridge` command against the test's settings."""
+    import os
+
+    env = dict(os.environ)
+    env.update(
+        WIKIBRIDGE_DATA_DIR=str(settings.data_dir),
+        WIKIBRIDGE_DATABASE_URL=settings.database_url,
+        WIKIBRIDGE_SECRET_KEY=settings.secret_key,
+        WIKIBRIDGE_MAIL_DOMAIN=settings.mail.domain,
+        WIKIBRIDGE_MAIL_SYSTEM_ADDRESSES=",".join(settings.mail.system_addresses),
+    )
+    env.pop("WIKIBRIDGE_CONFIG", None)
+    return env
+
+
+@pytest.fixture
+def engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def session_factory(engine: Engine) -> sessionmaker[Session]:
+    return make_sessionmaker(engine)
+
+
+@pytest.fixture
+def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
+    with session_factory() as s:
+        yield s

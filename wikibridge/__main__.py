@@ -1,0 +1,3 @@
+from wikibridge.cli import main
+
+main()

@@ -1,0 +1,227 @@
+"""The `wikibridge` command.
+
+Subcommands import what they need when they run, so that `wikibridge ingest`, spawned once per
+message by the mail server, starts without loading the web app or the wiki libraries.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+from wikibridge.config import ConfigError, Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+    from sqlalchemy.orm import Session, sessionmaker
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class Runtime:
+    """Settings and database handles for one command run; built lazily."""
+
+    settings: Settings
+
+    @cached_property
+    def engine(self) -> Engine:
+        from wikibridge.db import make_engine
+
+        return make_engine(self.settings.database_url)
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        from wikibridge.db import make_sessionmaker
+
+        return make_sessionmaker(self.engine)
+
+    def require_schema(self) -> None:
+        """Refuse to run against a database whose schema is not at the head revision."""
+        from wikibridge import schema
+
+        current, head = schema.current_revision(self.engine), schema.head_revision()
+        if current != head:
+            raise click.ClickException(
+                f"the database schema is at {current or 'nothing'}, this wikibridge needs {head}: "
+                "run `wikibridge db upgrade` first"
+            )
+
+
+pass_runtime = click.make_pass_decorator(Runtime)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="wikibridge")
+@click.pass_context
+def main(ctx: click.Context) -> None:
+    """wikibridge: e-mail tickets for wiki volunteers.
+
+    Settings come from the TOML file named by WIKIBRIDGE_CONFIG and from WIKIBRIDGE_*
+    environment variables (see config.example.toml).
+    """
+    try:
+        ctx.obj = Runtime(load_settings())
+    except ConfigError as e:
+        if ctx.invoked_subcommand == "ingest":
+            # The mail server keeps the message and retries: an operator can fix the setting.
+            click.echo(f"wikibridge: configuration error: {e}", err=True)
+            sys.exit(75)
+        raise click.ClickException(f"configuration error: {e}") from None
+
+
+@main.group()
+def db() -> None:
+    """Create or migrate the database schema."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True, help="Target revision.")
+@pass_runtime
+def db_upgrade(rt: Runtime, revision: str) -> None:
+    """Create the schema, or migrate it to the newest revision."""
+    from wikibridge import schema
+
+    before = _database_call(lambda: schema.current_revision(rt.engine))
+    _database_call(lambda: schema.upgrade(rt.engine, revision))
+    after = schema.current_revision(rt.engine)
+    where = rt.engine.url.render_as_string(hide_password=True)
+    if before == after:
+        click.echo(f"{where}: schema already at {after}")
+    else:
+        click.echo(f"{where}: schema upgraded from {before or 'empty'} to {after}")
+
+
+@db.command("current")
+@pass_runtime
+def db_current(rt: Runtime) -> None:
+    """Print the schema revision of the database and the one this version needs."""
+    from wikibridge import schema
+
+    current = _database_call(lambda: schema.current_revision(rt.engine))
+    click.echo(f"database: {current or 'empty'}\nneeded:   {schema.head_revision()}")
+
+
+@main.command()
+@click.option("--json", "as_json", is_flag=True, help="Print machine-readable JSON.")
+@pass_runtime
+def status(rt: Runtime, as_json: bool) -> None:
+    """Counts an operator watches: tickets, articles, spool, jobs."""
+    from wikibridge.mail.spool import Spool
+    from wikibridge.store import status as store_status
+
+    rt.require_schema()
+    with rt.sessions() as session:
+        counts = _database_call(lambda: store_status.counts(session))
+    spool = Spool(rt.settings.data_dir)
+    counts["spool_waiting"] = spool.count("incoming")
+    counts["quarantined"] = spool.count("quarantine")
+    if as_json:
+        click.echo(json.dumps(counts, sort_keys=True))
+        return
+    labels = {
+        "tickets": "tickets",
+        "open_tickets": "  of them open",
+        "articles": "articles",
+        "spool_waiting": "messages waiting in the spool",
+        "quarantined": "quarantined messages",
+        "jobs_pending": "jobs pending",
+        "jobs_failed": "jobs failed",
+    }
+    for key, label in labels.items():
+        click.echo(f"{label:32} {counts[key]:>10}")
+
+
+@main.command()
+@click.option("--queue", default="", help="Queue for new tickets (else the routing rules decide).")
+@pass_runtime
+def ingest(rt: Runtime, queue: str) -> None:
+    """Store one RFC 5322 message read from standard input (an MTA pipe).
+
+    Exits 0 once the message is stored (or quarantined with a reason), 75 (EX_TEMPFAIL) when
+    it cannot be stored now, so that the mail server keeps it and tries again.
+    """
+    from wikibridge.mail.ingest import EX_TEMPFAIL, Ingestor, TempFail
+
+    raw = sys.stdin.buffer.read()
+    if not raw:
+        click.echo("wikibridge ingest: no message on standard input", err=True)
+        sys.exit(EX_TEMPFAIL)
+    try:
+        outcome = Ingestor(rt.settings, rt.sessions).ingest(raw, source="pipe", queue=queue)
+    except TempFail as e:
+        click.echo(f"wikibridge ingest: temporary failure, will be retried: {e}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    except Exception as e:  # noqa: BLE001 - never bounce mail because of our own bug
+        click.echo(f"wikibridge ingest: unexpected error, will be retried: {e!r}", err=True)
+        sys.exit(EX_TEMPFAIL)
+    if outcome.status == "quarantined":
+        click.echo(f"quarantined {outcome.sha256}: {outcome.reason}", err=True)
+    else:
+        click.echo(f"{outcome.status} ticket {outcome.ticket_number} article {outcome.article_id}")
+
+
+@main.group()
+def spool() -> None:
+    """The raw-mail spool: retry waiting messages, inspect the quarantine."""
+
+
+@spool.command("reprocess")
+@click.option("--quarantined", is_flag=True, help="Also retry quarantined messages.")
+@pass_runtime
+def spool_reprocess(rt: Runtime, quarantined: bool) -> None:
+    """Store every message waiting in the spool (after the database was down)."""
+    from wikibridge.mail.ingest import Ingestor, TempFail
+
+    ingestor = Ingestor(rt.settings, rt.sessions)
+    if quarantined:
+        for entry in ingestor.spool.quarantined():
+            ingestor.spool.release(entry.sha256)
+    waiting = ingestor.spool.pending()
+    counts: dict[str, int] = {}
+    with click.progressbar(waiting, label="reprocessing", file=sys.stderr) as bar:
+        for entry in bar:
+            try:
+                outcome = ingestor.store(entry)
+            except TempFail as e:
+                raise click.ClickException(f"stopped at {entry.sha256}: {e}") from None
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    click.echo(f"{len(waiting)} message(s) reprocessed" + (f": {summary}" if summary else ""))
+
+
+@spool.command("list")
+@pass_runtime
+def spool_list(rt: Runtime) -> None:
+    """List quarantined and waiting messages with their reasons."""
+    from wikibridge.mail.spool import Spool
+
+    s = Spool(rt.settings.data_dir)
+    for entry in s.pending():
+        click.echo(f"waiting      {entry.sha256}  {entry.received_at}  {entry.source}")
+    for entry in s.quarantined():
+        click.echo(f"quarantined  {entry.sha256}  {entry.received_at}  {entry.reason}")
+
+
+def _database_call(fn: Callable[[], Any]) -> Any:
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        return fn()
+    except OperationalError as e:
+        first = str(e.orig or e).strip().splitlines()[0]
+        raise click.ClickException(f"cannot reach the database: {first}") from None
+
+
+def register(command: click.Command) -> None:
+    main.add_command(command)
+
+
+if __name__ == "__main__":
+    main()

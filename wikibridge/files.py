@@ -1,0 +1,74 @@
+"""Durable, content-addressed files: raw mail and attachment blobs.
+
+A file is written to a temporary name in its final directory, fsync'd, renamed into place and
+the directory fsync'd, so after a crash it is either whole or absent. The name is the SHA-256
+of the content, so the same bytes are stored once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from pathlib import Path
+
+
+def sha256_hex(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def fsync_dir(path: Path) -> None:
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def write_durably(path: Path, data: bytes) -> None:
+    """Write `data` to `path` atomically and durably (replacing any file there)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        view = memoryview(data)
+        while view:
+            written = os.write(fd, view)
+            view = view[written:]
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        tmp.unlink(missing_ok=True)  # no half-written orphan, e.g. when the disk is full
+        raise
+    os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+class ContentStore:
+    """Files named by their SHA-256 under ``root/ab/cd/<sha256><suffix>``."""
+
+    def __init__(self, root: Path, suffix: str = "") -> None:
+        self.root = root
+        self.suffix = suffix
+
+    def path(self, sha256: str) -> Path:
+        if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+            raise ValueError("not a SHA-256 hex digest")
+        return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{self.suffix}"
+
+    def put(self, data: bytes, sha256: str | None = None) -> str:
+        sha256 = sha256 or sha256_hex(data)
+        path = self.path(sha256)
+        if not path.exists():
+            write_durably(path, data)
+        return sha256
+
+    def get(self, sha256: str) -> bytes:
+        return self.path(sha256).read_bytes()
+
+    def exists(self, sha256: str) -> bool:
+        return self.path(sha256).exists()

@@ -1,0 +1,266 @@
+"""Mail intake: spool the raw bytes durably, then store the message as an article.
+
+Every entry point (MTA pipe, LMTP, IMAP, spool reprocess) goes through :class:`Ingestor`.
+The outcome is one of: stored (a new article), duplicate (these exact bytes are already an
+article), quarantined (kept on disk with a reason; retrying would not help), or a
+:class:`TempFail` exception (nothing is lost: the message is in the spool and the sender's
+mail server, or ``wikibridge spool reprocess``, tries again).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from wikibridge.config import Settings
+from wikibridge.files import ContentStore
+from wikibridge.models import Article, Attachment, Queue, Ticket
+from wikibridge.store import articles, audit, auto_replies, queues, tickets
+from wikibridge.tickets import states
+from wikibridge.tickets.outbound import queue_outbound
+
+from .parse import ParsedMessage, parse_message
+from .route import route
+from .spool import Spool, SpoolEntry
+from .thread import find_ticket
+
+log = logging.getLogger(__name__)
+
+EX_TEMPFAIL = 75
+
+
+class TempFail(Exception):
+    """The message could not be stored now; it is safe in the spool (or was not accepted)."""
+
+
+@dataclass
+class Outcome:
+    status: str  # stored, duplicate, quarantined
+    sha256: str
+    ticket_number: str = ""
+    article_id: int | None = None
+    new_ticket: bool = False
+    reason: str = ""
+
+
+class Ingestor:
+    def __init__(self, settings: Settings, session_factory: sessionmaker[Session]) -> None:
+        self.settings = settings
+        self.session_factory = session_factory
+        self.spool = Spool(settings.data_dir)
+        self.blobs = ContentStore(settings.blob_dir)
+
+    def ingest(self, raw: bytes, *, source: str = "pipe", queue: str = "") -> Outcome:
+        """Accept one message: on disk first, then in the database."""
+        try:
+            entry = self.spool.accept(raw, source=source, queue=queue)
+        except OSError as e:
+            raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
+        return self.store(entry, raw)
+
+    def store(self, entry: SpoolEntry, raw: bytes | None = None) -> Outcome:
+        """Store a spooled message in the database (again: it is idempotent)."""
+        if raw is None:
+            raw = self.spool.raw.get(entry.sha256)
+        if len(raw) > self.settings.mail.max_message_bytes:
+            return self._quarantine(entry, f"message of {len(raw)} bytes exceeds max_message_bytes")
+        try:
+            msg = parse_message(raw)
+        except Exception as e:  # noqa: BLE001 - any parser failure: keep the mail, say why
+            log.exception("cannot parse message %s", entry.sha256)
+            return self._quarantine(entry, f"cannot parse: {type(e).__name__}: {e}")
+        try:
+            blob_ids = [self.blobs.put(a.data) for a in msg.attachments]
+        except OSError as e:
+            raise TempFail(f"cannot write attachments: {e.strerror or e}") from e
+        for attempt in range(3):
+            try:
+                outcome = self._store_parsed(entry, msg, len(raw), blob_ids)
+                break
+            except IntegrityError:
+                # Another process stored the same bytes at the same moment: look again.
+                if attempt == 2:
+                    raise TempFail("conflicting concurrent store") from None
+            except (OperationalError, DBAPIError) as e:
+                raise TempFail(f"database unavailable: {_first_line(e)}") from e
+        self.spool.done(entry)
+        return outcome
+
+    def _quarantine(self, entry: SpoolEntry, reason: str) -> Outcome:
+        try:
+            self.spool.quarantine(entry, reason)
+        except OSError as e:
+            raise TempFail(f"cannot write the quarantine: {e.strerror or e}") from e
+        log.warning("quarantined %s: %s", entry.sha256, reason)
+        return Outcome("quarantined", entry.sha256, reason=reason)
+
+    def _store_parsed(
+        self, entry: SpoolEntry, msg: ParsedMessage, size: int, blob_ids: list[str]
+    ) -> Outcome:
+        with self.session_factory() as session, session.begin():
+            existing = articles.by_raw_sha256(session, entry.sha256)
+            if existing is not None:
+                ticket = session.get(Ticket, existing.ticket_id)
+                return Outcome(
+                    "duplicate",
+                    entry.sha256,
+                    ticket_number=ticket.number if ticket else "",
+                    article_id=existing.id,
+                )
+            return self._store_new(session, entry, msg, size, blob_ids)
+
+    def _store_new(
+        self,
+        session: Session,
+        entry: SpoolEntry,
+        msg: ParsedMessage,
+        size: int,
+        blob_ids: list[str],
+    ) -> Outcome:
+        flags = self._flags(session, msg)
+        match = find_ticket(session, msg)
+        new_ticket = match is None
+        if match is not None:
+            ticket = match.ticket
+            if not match.sender_is_participant:
+                flags.append("sender_not_participant")
+            ticket.state = states.after_follow_up(ticket.state)
+            tickets.touch(ticket)
+        else:
+            chosen = route(session, self.settings, msg, entry.queue)
+            number = tickets.next_number(session, self.settings.system_id)
+            ticket = tickets.create(
+                session,
+                number=number,
+                title=msg.subject or "(no subject)",
+                queue_id=chosen.queue.id,
+                requester=msg.sender_address,
+            )
+            audit.record(
+                session,
+                "ticket_created",
+                ticket_id=ticket.id,
+                queue=chosen.queue.name,
+                route=chosen.reason,
+                source=entry.source,
+            )
+        article = articles.add(
+            session,
+            Article(
+                ticket_id=ticket.id,
+                kind="inbound",
+                sender=msg.sender[:1000],
+                sender_address=msg.sender_address[:320],
+                to=", ".join(msg.to),
+                cc=", ".join(msg.cc),
+                subject=msg.subject[:1000],
+                body_text=msg.body_text,
+                body_html=msg.body_html,
+                message_id=msg.message_id,
+                in_reply_to=" ".join(msg.in_reply_to),
+                references=" ".join(msg.references),
+                raw_sha256=entry.sha256,
+                raw_size=size,
+                flags=flags,
+            ),
+            [
+                Attachment(
+                    blob_sha256=sha,
+                    filename=a.filename,
+                    content_type=a.content_type[:255],
+                    size=len(a.data),
+                    content_id=a.content_id,
+                    inline=a.inline,
+                )
+                for a, sha in zip(msg.attachments, blob_ids, strict=True)
+            ],
+        )
+        if "sender_not_participant" in flags:
+            log.warning(
+                "ticket %s: follow-up from non-participant %s", ticket.number, msg.sender_address
+            )
+            audit.record(
+                session,
+                "follow_up_from_non_participant",
+                ticket_id=ticket.id,
+                article_id=article.id,
+                sender=msg.sender_address,
+            )
+        else:
+            audit.record(session, "article_received", ticket_id=ticket.id, article_id=article.id)
+        if new_ticket:
+            self._acknowledge(session, ticket, article, msg, flags)
+        return Outcome(
+            "stored",
+            entry.sha256,
+            ticket_number=ticket.number,
+            article_id=article.id,
+            new_ticket=new_ticket,
+        )
+
+    def _flags(self, session: Session, msg: ParsedMessage) -> list[str]:
+        flags: list[str] = []
+        if msg.message_id and articles.with_message_id(session, msg.message_id):
+            # Same Message-ID, different bytes (the raw hash did not match): keep both, flag it.
+            flags.append("message_id_conflict")
+        if msg.bounce:
+            flags.append("bounce")
+        elif msg.auto_submitted:
+            flags.append("auto_submitted")
+        if msg.spam_flag or (
+            msg.spam_score is not None and msg.spam_score >= self.settings.mail.spam_score_threshold
+        ):
+            flags.append("spam")
+        if msg.sender_address and msg.sender_address in self._system_addresses(session):
+            flags.append("from_system")
+        if msg.defects:
+            flags.append("parse_defects")
+        return flags
+
+    def _system_addresses(self, session: Session) -> set[str]:
+        configured = {a.lower() for a in self.settings.mail.system_addresses}
+        return configured | queues.all_system_addresses(session)
+
+    def _acknowledge(
+        self,
+        session: Session,
+        ticket: Ticket,
+        article: Article,
+        msg: ParsedMessage,
+        flags: list[str],
+    ) -> None:
+        """The queue's automatic acknowledgement, unless that could start a mail loop."""
+        queue = session.get(Queue, ticket.queue_id)
+        if queue is None or not queue.auto_ack or not msg.sender_address:
+            return
+        if {"bounce", "auto_submitted", "spam", "from_system"} & set(flags):
+            return
+        cap = self.settings.mail.auto_reply_daily_cap
+        if auto_replies.sent_today(session, msg.sender_address) >= cap:
+            audit.record(
+                session, "auto_reply_capped", ticket_id=ticket.id, sender=msg.sender_address
+            )
+            return
+        body = (queue.ack_body or "").replace("{ticket}", ticket.number)
+        queue_outbound(
+            session,
+            self.settings,
+            ticket,
+            to=[msg.sender_address],
+            subject=queue.ack_subject or ticket.title,
+            body=body,
+            reply_to=article,
+            auto=True,
+        )
+        auto_replies.note(session, msg.sender_address)
+
+    def reprocess(self) -> list[Outcome]:
+        """Store every message waiting in the spool; stops at the first database failure."""
+        return [self.store(entry) for entry in self.spool.pending()]
+
+
+def _first_line(e: Exception) -> str:
+    return str(e).strip().splitlines()[0][:300] if str(e).strip() else type(e).__name__

@@ -1,0 +1,40 @@
+"""SQLAlchemy 2.0 typed models. SQL that uses them lives in ``wikibridge.store``."""
+
+from .base import Base, utcnow
+from .events import JOB_STATES, AuditEvent, AutoReply, OutboxJob
+from .queue import (
+    QUEUE_KINDS,
+    QUEUE_SEPARATOR,
+    RULE_FIELDS,
+    CannedResponse,
+    Queue,
+    QueueAddress,
+    RoutingRule,
+)
+from .ticket import ARTICLE_KINDS, Article, Attachment, Ticket, TicketCounter, TicketLink
+from .volunteer import ACCESS_LEVELS, QueueAccess, Volunteer
+
+__all__ = [
+    "ACCESS_LEVELS",
+    "ARTICLE_KINDS",
+    "JOB_STATES",
+    "QUEUE_KINDS",
+    "QUEUE_SEPARATOR",
+    "RULE_FIELDS",
+    "Article",
+    "Attachment",
+    "AuditEvent",
+    "AutoReply",
+    "Base",
+    "CannedResponse",
+    "OutboxJob",
+    "Queue",
+    "QueueAccess",
+    "QueueAddress",
+    "RoutingRule",
+    "Ticket",
+    "TicketCounter",
+    "TicketLink",
+    "Volunteer",
+    "utcnow",
+]

@@ -1,0 +1,1 @@
+"""Ticket domain: numbers, states and the operations volunteers perform."""

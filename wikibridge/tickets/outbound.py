@@ -1,0 +1,78 @@
+"""Outbound mail from a ticket: an article now, the SMTP send later through the outbox."""
+
+from __future__ import annotations
+
+import uuid
+
+from sqlalchemy.orm import Session
+
+from wikibridge.config import Settings
+from wikibridge.models import Article, Queue, Ticket
+from wikibridge.store import articles, audit, jobs, queues
+from wikibridge.tickets.numbers import subject_with_hook
+
+SEND_MAIL = "send_mail"
+
+
+def new_message_id(ticket: Ticket, domain: str) -> str:
+    return f"{ticket.number}.{uuid.uuid4().hex}@{domain}"
+
+
+def queue_sender(session: Session, queue: Queue) -> str:
+    """The From of mail sent from a queue: its first address, with its display name."""
+    addresses = queues.addresses_of(session, queue.id)
+    if not addresses:
+        return ""
+    first = addresses[0]
+    return f"{first.display_name} <{first.address}>" if first.display_name else first.address
+
+
+def queue_outbound(
+    session: Session,
+    settings: Settings,
+    ticket: Ticket,
+    *,
+    to: list[str],
+    body: str,
+    subject: str = "",
+    cc: list[str] | None = None,
+    reply_to: Article | None = None,
+    author_id: int | None = None,
+    auto: bool = False,
+) -> Article:
+    """Record an outbound article and enqueue its sending in the caller's transaction."""
+    queue = session.get(Queue, ticket.queue_id)
+    assert queue is not None
+    references = ""
+    in_reply_to = ""
+    if reply_to is not None and reply_to.message_id:
+        in_reply_to = reply_to.message_id
+        references = " ".join(filter(None, [reply_to.references, reply_to.message_id]))
+    flags = ["auto_reply"] if auto else []
+    article = articles.add(
+        session,
+        Article(
+            ticket_id=ticket.id,
+            kind="outbound",
+            sender=queue_sender(session, queue),
+            to=", ".join(to),
+            cc=", ".join(cc or []),
+            subject=subject_with_hook(ticket.number, subject or ticket.title),
+            body_text=body,
+            message_id=new_message_id(ticket, settings.mail.domain),
+            in_reply_to=in_reply_to,
+            references=references,
+            author_id=author_id,
+            flags=flags,
+        ),
+    )
+    jobs.enqueue(session, SEND_MAIL, {"article_id": article.id}, ticket_id=ticket.id)
+    audit.record(
+        session,
+        "mail_queued",
+        ticket_id=ticket.id,
+        volunteer_id=author_id,
+        article_id=article.id,
+        auto=auto,
+    )
+    return article
