@@ -57,7 +57,22 @@ class Runtime:
 pass_runtime = click.make_pass_decorator(Runtime)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class WikibridgeGroup(click.Group):
+    """Turns an unreachable database into one clear line instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except Exception as e:
+            from sqlalchemy.exc import OperationalError
+
+            if isinstance(e, OperationalError):
+                first = str(e.orig or e).strip().splitlines()[0]
+                raise click.ClickException(f"cannot reach the database: {first}") from None
+            raise
+
+
+@click.group(cls=WikibridgeGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="wikibridge")
 @click.pass_context
 def main(ctx: click.Context) -> None:
@@ -88,8 +103,8 @@ def db_upgrade(rt: Runtime, revision: str) -> None:
     """Create the schema, or migrate it to the newest revision."""
     from wikibridge import schema
 
-    before = _database_call(lambda: schema.current_revision(rt.engine))
-    _database_call(lambda: schema.upgrade(rt.engine, revision))
+    before = schema.current_revision(rt.engine)
+    schema.upgrade(rt.engine, revision)
     after = schema.current_revision(rt.engine)
     where = rt.engine.url.render_as_string(hide_password=True)
     if before == after:
@@ -104,7 +119,7 @@ def db_current(rt: Runtime) -> None:
     """Print the schema revision of the database and the one this version needs."""
     from wikibridge import schema
 
-    current = _database_call(lambda: schema.current_revision(rt.engine))
+    current = schema.current_revision(rt.engine)
     click.echo(f"database: {current or 'empty'}\nneeded:   {schema.head_revision()}")
 
 
@@ -118,7 +133,7 @@ def status(rt: Runtime, as_json: bool) -> None:
 
     rt.require_schema()
     with rt.sessions() as session:
-        counts = _database_call(lambda: store_status.counts(session))
+        counts = store_status.counts(session)
     spool = Spool(rt.settings.data_dir)
     counts["spool_waiting"] = spool.count("incoming")
     counts["quarantined"] = spool.count("quarantine")
@@ -208,19 +223,6 @@ def spool_list(rt: Runtime) -> None:
     for entry in s.quarantined():
         click.echo(f"quarantined  {entry.sha256}  {entry.received_at}  {entry.reason}")
 
-
-def _database_call(fn: Callable[[], Any]) -> Any:
-    from sqlalchemy.exc import OperationalError
-
-    try:
-        return fn()
-    except OperationalError as e:
-        first = str(e.orig or e).strip().splitlines()[0]
-        raise click.ClickException(f"cannot reach the database: {first}") from None
-
-
-def register(command: click.Command) -> None:
-    main.add_command(command)
 
 
 if __name__ == "__main__":
