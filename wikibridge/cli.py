@@ -155,8 +155,14 @@ def status(rt: Runtime, as_json: bool) -> None:
 
 @main.command()
 @click.option("--queue", default="", help="Queue for new tickets (else the routing rules decide).")
+@click.option(
+    "--mbox",
+    "mbox_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Import every message of an mbox file instead of one message on standard input.",
+)
 @pass_runtime
-def ingest(rt: Runtime, queue: str) -> None:
+def ingest(rt: Runtime, queue: str, mbox_path: str | None) -> None:
     """Store one RFC 5322 message read from standard input (an MTA pipe).
 
     Exits 0 once the message is stored (or quarantined with a reason), 75 (EX_TEMPFAIL) when
@@ -164,12 +170,16 @@ def ingest(rt: Runtime, queue: str) -> None:
     """
     from wikibridge.mail.ingest import EX_TEMPFAIL, Ingestor, TempFail
 
+    ingestor = Ingestor(rt.settings, rt.sessions)
+    if mbox_path:
+        _ingest_mbox(ingestor, mbox_path, queue)
+        return
     raw = sys.stdin.buffer.read()
     if not raw:
         click.echo("wikibridge ingest: no message on standard input", err=True)
         sys.exit(EX_TEMPFAIL)
     try:
-        outcome = Ingestor(rt.settings, rt.sessions).ingest(raw, source="pipe", queue=queue)
+        outcome = ingestor.ingest(raw, source="pipe", queue=queue)
     except TempFail as e:
         click.echo(f"wikibridge ingest: temporary failure, will be retried: {e}", err=True)
         sys.exit(EX_TEMPFAIL)
@@ -180,6 +190,30 @@ def ingest(rt: Runtime, queue: str) -> None:
         click.echo(f"quarantined {outcome.sha256}: {outcome.reason}", err=True)
     else:
         click.echo(f"{outcome.status} ticket {outcome.ticket_number} article {outcome.article_id}")
+
+
+def _ingest_mbox(ingestor: Any, path: str, queue: str) -> None:
+    """Import an archive; stops at the first temporary failure (run it again to go on:
+    messages already stored are recognised as duplicates)."""
+    import mailbox
+
+    from wikibridge.mail.ingest import EX_TEMPFAIL, TempFail
+
+    box = mailbox.mbox(path, create=False)
+    counts: dict[str, int] = {}
+    with click.progressbar(box.keys(), label="importing", file=sys.stderr) as keys:
+        for key in keys:
+            raw = box.get_bytes(key)
+            try:
+                outcome = ingestor.ingest(raw, source="mbox", queue=queue)
+            except TempFail as e:
+                click.echo(
+                    f"temporary failure after {sum(counts.values())} message(s): {e}", err=True
+                )
+                sys.exit(EX_TEMPFAIL)
+            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+    summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
+    click.echo(f"{sum(counts.values())} message(s): {summary or 'none'}")
 
 
 @main.group()
@@ -222,7 +256,6 @@ def spool_list(rt: Runtime) -> None:
         click.echo(f"waiting      {entry.sha256}  {entry.received_at}  {entry.source}")
     for entry in s.quarantined():
         click.echo(f"quarantined  {entry.sha256}  {entry.received_at}  {entry.reason}")
-
 
 
 if __name__ == "__main__":

@@ -183,9 +183,16 @@ def test_routing_rules_in_order_then_address_then_fallback(
         assert perm is not None
         s.add_all(
             [
-                RoutingRule(position=2, field="subject", pattern=r"\binterview\b", queue_id=press.id),
-                RoutingRule(position=1, field="header", header_name="X-Tool", pattern="^upload",
-                            queue_id=perm.id),
+                RoutingRule(
+                    position=2, field="subject", pattern=r"\binterview\b", queue_id=press.id
+                ),
+                RoutingRule(
+                    position=1,
+                    field="header",
+                    header_name="X-Tool",
+                    pattern="^upload",
+                    queue_id=perm.id,
+                ),
                 RoutingRule(position=3, field="body", pattern="(", queue_id=press.id),  # invalid
             ]
         )
@@ -284,9 +291,9 @@ def test_acknowledgements_are_capped_per_sender_per_day(
     assert count(session_factory, OutboxJob) == cap
     with session_factory() as s:
         capped = s.scalar(
-            select(func.count()).select_from(AuditEvent).where(
-                AuditEvent.action == "auto_reply_capped"
-            )
+            select(func.count())
+            .select_from(AuditEvent)
+            .where(AuditEvent.action == "auto_reply_capped")
         )
     assert capped == 3
 

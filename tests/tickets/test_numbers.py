@@ -35,7 +35,8 @@ def test_wrong_check_digit_is_rejected(number: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "text", ["", "abc", "201606021001693", "20160602100169391x", "2016136010016939", "1979010110000011"]
+    "text",
+    ["", "abc", "201606021001693", "20160602100169391x", "2016136010016939", "1979010110000011"],
 )
 def test_malformed_numbers_are_rejected(text: str) -> None:
     assert not is_valid(text)
