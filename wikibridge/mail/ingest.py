@@ -10,6 +10,7 @@ mail server, or ``wikibridge spool reprocess``, tries again).
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
@@ -18,18 +19,19 @@ from sqlalchemy.orm import Session, sessionmaker
 from wikibridge.config import Settings
 from wikibridge.files import ContentStore
 from wikibridge.models import Article, Attachment, Queue, Ticket
-from wikibridge.store import articles, audit, auto_replies, queues, tickets
+from wikibridge.store import articles, audit, auto_replies, tickets
 from wikibridge.tickets import states
 from wikibridge.tickets.outbound import queue_outbound
 
 from .parse import ParsedMessage, parse_message
-from .route import route
+from .route import RoutingTable, route
 from .spool import Spool, SpoolEntry
 from .thread import find_ticket
 
 log = logging.getLogger(__name__)
 
 EX_TEMPFAIL = 75
+ROUTING_TTL = 5.0  # seconds
 
 
 class TempFail(Exception):
@@ -52,6 +54,14 @@ class Ingestor:
         self.session_factory = session_factory
         self.spool = Spool(settings.data_dir)
         self.blobs = ContentStore(settings.blob_dir)
+        self._table: RoutingTable | None = None
+
+    def routing_table(self, session: Session) -> RoutingTable:
+        """Rules and addresses, re-read after ROUTING_TTL seconds (admins' changes apply then)."""
+        table = self._table
+        if table is None or time.monotonic() - table.loaded_at > ROUTING_TTL:
+            table = self._table = RoutingTable.load(session, self.settings)
+        return table
 
     def ingest(self, raw: bytes, *, source: str = "pipe", queue: str = "") -> Outcome:
         """Accept one message: on disk first, then in the database."""
@@ -64,7 +74,7 @@ class Ingestor:
     def store(self, entry: SpoolEntry, raw: bytes | None = None) -> Outcome:
         """Store a spooled message in the database (again: it is idempotent)."""
         if raw is None:
-            raw = self.spool.raw.get(entry.sha256)
+            raw = self.spool.read(entry.sha256)
         if len(raw) > self.settings.mail.max_message_bytes:
             return self._quarantine(entry, f"message of {len(raw)} bytes exceeds max_message_bytes")
         try:
@@ -130,20 +140,21 @@ class Ingestor:
             ticket.state = states.after_follow_up(ticket.state)
             tickets.touch(ticket)
         else:
-            chosen = route(session, self.settings, msg, entry.queue)
+            table = self.routing_table(session)
+            chosen = route(session, self.settings, table, msg, entry.queue)
             number = tickets.next_number(session, self.settings.system_id)
             ticket = tickets.create(
                 session,
                 number=number,
                 title=msg.subject or "(no subject)",
-                queue_id=chosen.queue.id,
+                queue_id=chosen.queue_id,
                 requester=msg.sender_address,
             )
             audit.record(
                 session,
                 "ticket_created",
                 ticket_id=ticket.id,
-                queue=chosen.queue.name,
+                queue=chosen.queue_name,
                 route=chosen.reason,
                 source=entry.source,
             )
@@ -214,15 +225,11 @@ class Ingestor:
             msg.spam_score is not None and msg.spam_score >= self.settings.mail.spam_score_threshold
         ):
             flags.append("spam")
-        if msg.sender_address and msg.sender_address in self._system_addresses(session):
+        if msg.sender_address in self.routing_table(session).system_addresses:
             flags.append("from_system")
         if msg.defects:
             flags.append("parse_defects")
         return flags
-
-    def _system_addresses(self, session: Session) -> set[str]:
-        configured = {a.lower() for a in self.settings.mail.system_addresses}
-        return configured | queues.all_system_addresses(session)
 
     def _acknowledge(
         self,

@@ -54,8 +54,13 @@ def addresses_of(session: Session, queue_id: int) -> list[QueueAddress]:
     return list(session.scalars(stmt))
 
 
-def all_system_addresses(session: Session) -> set[str]:
-    return set(session.scalars(select(QueueAddress.address)))
+def address_map(session: Session) -> dict[str, int]:
+    """Every queue address (lower case) with its queue id."""
+    return dict(session.execute(select(QueueAddress.address, QueueAddress.queue_id)).all())
+
+
+def name_map(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Queue.name, Queue.id)).all())
 
 
 def routing_rules(session: Session) -> list[RoutingRule]:
