@@ -258,5 +258,28 @@ def spool_list(rt: Runtime) -> None:
         click.echo(f"quarantined  {entry.sha256}  {entry.received_at}  {entry.reason}")
 
 
+class LazyCommand(click.Command):
+    """A command that imports its module only when it runs (e.g. the web app's Flask)."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name, help=help)
+        self.target = target  # "module:attribute"
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        import importlib
+
+        module, _, attribute = self.target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command.make_context(info_name, args, parent, **extra)
+
+
+main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
+
 if __name__ == "__main__":
     main()

@@ -70,3 +70,11 @@ def routing_rules(session: Session) -> list[RoutingRule]:
         .order_by(RoutingRule.position, RoutingRule.id)
     )
     return list(session.scalars(stmt))
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> list[Queue]:
+    """These queues, ordered by name (so a parent comes right before its children)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return list(session.scalars(select(Queue).where(Queue.id.in_(wanted)).order_by(Queue.name)))
