@@ -315,7 +315,7 @@ def _collect(
     if len(out) >= MAX_PARTS or depth > 50:
         defects.append("TooManyParts")
         return
-    ctype = part.get_content_type()
+    ctype = _clean(part.get_content_type())  # stored: a NUL in it would be refused
     if ctype == "message/rfc822" or ctype.startswith("message/") and ctype != "message/rfc822":
         data = _part_bytes(part)
         name = "forwarded-message.eml" if ctype == "message/rfc822" else "status.txt"
