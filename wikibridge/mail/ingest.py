@@ -13,7 +13,7 @@ import logging
 import time
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge.config import Settings
@@ -94,6 +94,12 @@ class Ingestor:
                 # Another process stored the same bytes at the same moment: look again.
                 if attempt == 2:
                     raise TempFail("conflicting concurrent store") from None
+            except DataError as e:
+                # The database refuses a value of this very message (a character or a length
+                # it does not accept). Retrying cannot help: a tempfail would only have the
+                # sender's server retry for days and then bounce it. Keep it, with the reason.
+                log.exception("database rejected message %s", entry.sha256)
+                return self._quarantine(entry, f"database rejected it: {_first_line(e)}")
             except (OperationalError, DBAPIError) as e:
                 raise TempFail(f"database unavailable: {_first_line(e)}") from e
         self.spool.done(entry)

@@ -8,6 +8,8 @@ with a reason by the caller, never dropped.
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import email
 import email.policy
 import re
@@ -19,6 +21,11 @@ from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_LINESEP = re.compile(r"\r|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+# RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle brackets. A longer "address"
+# cannot be delivered to; it would only overflow the 320-character address columns.
+MAX_ADDRESS = 254
 _AUTO_PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
 MAX_PARTS = 500  # deeper or wider MIME trees are cut off and flagged
 
@@ -34,6 +41,10 @@ class ParsedAttachment:
 
 @dataclass
 class ParsedMessage:
+    """What a ticket needs of a message. Every text field can be stored as it is: no NUL, no
+    lone surrogate, LF line ends; Message-IDs, Content-IDs, file names and addresses are bounded
+    (see MAX_ADDRESS, _ids, safe_filename); display values are cut to their columns by ingest."""
+
     message_id: str
     subject: str
     sender: str  # the From header as displayed
@@ -127,6 +138,10 @@ def _headers(msg: Message, defects: list[str]) -> dict[str, list[str]]:
     """All headers, decoded; a header the policy cannot parse is decoded leniently."""
     out: dict[str, list[str]] = {}
     for name, raw_value in msg.raw_items():
+        # Unfold as the policy's header_fetch_parse does before calling header_factory: a folded
+        # address header (To with many recipients) is otherwise rejected ("address parts cannot
+        # contain CR or LF"), and folded encoded-words keep stray spaces between them.
+        raw_value = _decode_8bit("".join(_LINESEP.split(str(raw_value))))
         try:
             value = str(msg.policy.header_factory(name, raw_value))  # type: ignore[attr-defined]
         except Exception:  # noqa: BLE001 - any header the library chokes on is kept leniently
@@ -144,9 +159,44 @@ def _lenient_header(value: object) -> str:
         return text.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
+def _decode_8bit(value: str) -> str:
+    """Raw 8-bit bytes in a header (no RFC 2047), which the parser keeps as surrogate escapes.
+
+    The library would show them as U+FFFD unless they are UTF-8; senders without encoding
+    mostly write UTF-8 or a Windows code page, so those bytes are decoded like a mislabelled
+    body instead.
+    """
+    if not _SURROGATE.search(value):
+        return value
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that does not stand for a byte: leave it to _clean
+        return value
+    return _decode_fallback(data)
+
+
+def _decode_fallback(data: bytes) -> str:
+    """Text whose declared charset is missing, unknown or wrong: UTF-8, else windows-1252.
+
+    windows-1252 is what HTML5 assumes for unlabelled legacy text; it covers ISO-8859-1 and
+    the smart quotes and euro sign of Windows mailers. Its five unassigned bytes become U+FFFD.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("windows-1252", "replace")
+
+
+def _storable(value: str) -> str:
+    """Text every database accepts, with LF line ends: PostgreSQL rejects NUL in text columns,
+    and a lone surrogate (an undecodable byte the parser escaped) no database driver encodes."""
+    value = value.replace("\x00", "").replace("\r\n", "\n")
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _clean(value: str) -> str:
     """One line, no control characters (they would allow header injection when reused)."""
-    value = re.sub(r"[\r\n\t]+", " ", value or "")
+    value = re.sub(r"[\r\n\t]+", " ", _storable(value or ""))
     value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
     return value.strip()
 
@@ -154,7 +204,7 @@ def _clean(value: str) -> str:
 def _address(value: str) -> tuple[str, str]:
     name, addr = parseaddr(value)
     addr = addr.strip().lower()
-    if "@" not in addr:
+    if "@" not in addr or len(addr) > MAX_ADDRESS:
         addr = ""
     return name, addr
 
@@ -204,24 +254,31 @@ def _spam_score(value: str) -> float | None:
 
 
 def _decode_text(part: Message, defects: list[str]) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-        if isinstance(content, bytes):
-            return content.decode("utf-8", "replace")
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        defects.append("UndecodableText")
+    """A text part in its declared charset, with LF line ends and nothing a database refuses.
+
+    The parser keeps the line ends it was given, so the same mail read from a Maildir (LF) and
+    received over SMTP (CRLF) would otherwise differ.
+    """
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "utf-8"
-    for candidate in (charset, "utf-8", "windows-1252"):
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1")
+    return _storable(_decode_charset(payload, part.get_content_charset() or "us-ascii", defects))
+
+
+def _decode_charset(payload: bytes, charset: str, defects: list[str]) -> str:
+    try:
+        return payload.decode(charset)
+    except UnicodeDecodeError:
+        defects.append("UndecodableText")
+        # Text labelled UTF-8 or ASCII that is not is nearly always a Windows code page (the
+        # library's errors="replace" would turn every accent into U+FFFD); any other label is
+        # believed, with the bad bytes replaced.
+        if codecs.lookup(charset).name not in ("utf-8", "ascii"):
+            with contextlib.suppress(ValueError):
+                return payload.decode(charset, "replace")
+    except (LookupError, ValueError):  # an unknown label, or a codec that is not for text
+        defects.append("UnknownCharset")
+    return _decode_fallback(payload)
 
 
 def _bodies(msg: EmailMessage, defects: list[str]) -> tuple[str, str, list[ParsedAttachment]]:
@@ -243,7 +300,7 @@ def _bodies(msg: EmailMessage, defects: list[str]) -> tuple[str, str, list[Parse
     if not text and not html:
         for att in attachments:
             if att.content_type == "text/plain" and not att.inline:
-                text = att.data.decode("utf-8", "replace")
+                text = _storable(att.data.decode("utf-8", "replace"))
                 break
     return text, html, attachments
 
@@ -258,7 +315,7 @@ def _collect(
     if len(out) >= MAX_PARTS or depth > 50:
         defects.append("TooManyParts")
         return
-    ctype = part.get_content_type()
+    ctype = _clean(part.get_content_type())  # stored: a NUL in it would be refused
     if ctype == "message/rfc822" or ctype.startswith("message/") and ctype != "message/rfc822":
         data = _part_bytes(part)
         name = "forwarded-message.eml" if ctype == "message/rfc822" else "status.txt"
@@ -273,8 +330,10 @@ def _collect(
         return
     if id(part) in bodies:
         return
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
+    decoded = part.get_payload(decode=True)
+    if isinstance(decoded, bytes):
+        data = decoded
+    else:
         data = str(part.get_payload()).encode("utf-8", "replace")
     try:
         filename = part.get_filename() or ""
@@ -282,7 +341,7 @@ def _collect(
         defects.append("BadFilename")
         filename = ""
     disposition = (part.get_content_disposition() or "").lower()
-    cid = str(part.get("content-id", "") or "").strip().strip("<>")
+    cid = _clean(str(part.get("content-id", "") or "")).strip("<>")
     out.append(
         ParsedAttachment(
             filename=safe_filename(filename, len(out), ctype),
