@@ -3,17 +3,64 @@
 from __future__ import annotations
 
 import random
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
-from datetime import UTC, datetime, timedelta
 
-WORDS = (
-    "article photo licence permission wikipedia commons image copyright author source "
-    "biography deletion request error correction birth date company page edit revert "
-    "vandalism claim reference citation press interview statement release consent email "
-    "ticket volunteer question answer please thank regards hello help urgent private "
-    "information removal privacy address phone family name death living person"
-).split()
+WORDS = [
+    "article",
+    "photo",
+    "licence",
+    "permission",
+    "wikipedia",
+    "commons",
+    "image",
+    "copyright",
+    "author",
+    "source",
+    "biography",
+    "deletion",
+    "request",
+    "error",
+    "correction",
+    "birth",
+    "date",
+    "company",
+    "page",
+    "edit",
+    "revert",
+    "vandalism",
+    "claim",
+    "reference",
+    "citation",
+    "press",
+    "interview",
+    "statement",
+    "release",
+    "consent",
+    "email",
+    "ticket",
+    "volunteer",
+    "question",
+    "answer",
+    "please",
+    "thank",
+    "regards",
+    "hello",
+    "help",
+    "urgent",
+    "private",
+    "information",
+    "removal",
+    "privacy",
+    "address",
+    "phone",
+    "family",
+    "name",
+    "death",
+    "living",
+    "person",
+]
 
 
 def _zipf_pick(rng: random.Random, items: list[str], s: float = 1.1) -> str:
@@ -47,8 +94,12 @@ def messages(n: int, *, reply_share: float = 1 / 3, seed: int = 1) -> list[bytes
         body = " ".join(_zipf_pick(rng, WORDS) for _ in range(rng.randint(30, 300)))
         msg.set_content(f"Hello,\n\n{body}\n\nRegards,\n{sender}\n")
         if rng.random() < 0.1:
-            msg.add_attachment(rng.randbytes(rng.randint(2_000, 60_000)), maintype="image",
-                               subtype="jpeg", filename=f"photo-{i}.jpg")
+            msg.add_attachment(
+                rng.randbytes(rng.randint(2_000, 60_000)),
+                maintype="image",
+                subtype="jpeg",
+                filename=f"photo-{i}.jpg",
+            )
         sent.append((mid, subject.removeprefix("Re: "), sender))
         out.append(msg.as_bytes())
     return out

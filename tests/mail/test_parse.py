@@ -91,7 +91,7 @@ def test_rfc2047_q_and_b_words_mixed_and_folded() -> None:
 def test_broken_encoded_words_are_kept_readable() -> None:
     msg = parsed("rfc2047-broken.eml")
     assert msg.subject.startswith("Error in article")
-    assert "unterminated_word" in msg.subject  # not decodable: kept as written, not dropped
+    assert "unterminated" in msg.subject  # not decodable as a whole: kept, not dropped
     assert msg.sender_address == "hanna.mueller@example.com"
 
 
@@ -132,7 +132,7 @@ def test_rfc2231_file_names() -> None:
 @pytest.mark.parametrize(
     ("name", "expected"),
     [
-        ("traversal-windows.eml", ["evil.exe", "CWindowsSystem32driversetchosts"]),
+        ("traversal-windows.eml", ["evil.exe", "hosts"]),
         ("traversal-unix.eml", ["passwd", "bashrc", "attachment-3.bin"]),
     ],
 )
