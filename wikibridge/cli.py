@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 F = TypeVar("F", bound=Callable[..., Any])
+MBOX_BATCH = 100  # messages per database commit when importing an archive
 
 
 @dataclass
@@ -200,18 +201,19 @@ def _ingest_mbox(ingestor: Any, path: str, queue: str) -> None:
     from wikibridge.mail.ingest import EX_TEMPFAIL, TempFail
 
     box = mailbox.mbox(path, create=False)
+    keys = box.keys()
     counts: dict[str, int] = {}
-    with click.progressbar(box.keys(), label="importing", file=sys.stderr) as keys:
-        for key in keys:
-            raw = box.get_bytes(key)
+    with click.progressbar(length=len(keys), label="importing", file=sys.stderr) as bar:
+        for start in range(0, len(keys), MBOX_BATCH):
+            batch = [box.get_bytes(k) for k in keys[start : start + MBOX_BATCH]]
             try:
-                outcome = ingestor.ingest(raw, source="mbox", queue=queue)
+                outcomes = ingestor.ingest_many(batch, source="mbox", queue=queue)
             except TempFail as e:
-                click.echo(
-                    f"temporary failure after {sum(counts.values())} message(s): {e}", err=True
-                )
+                click.echo(f"temporary failure after {start} message(s): {e}", err=True)
                 sys.exit(EX_TEMPFAIL)
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            for outcome in outcomes:
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            bar.update(len(batch))
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     click.echo(f"{sum(counts.values())} message(s): {summary or 'none'}")
 

@@ -324,3 +324,21 @@ def test_oversized_message_is_quarantined_not_dropped(
     [entry] = ingestor.spool.quarantined()
     assert entry.sha256 == outcome.sha256 and ingestor.spool.raw.get(entry.sha256) == raw
     assert count(session_factory, Article) == 0
+
+
+def test_a_batch_is_stored_with_one_commit_and_the_same_outcomes(
+    ingestor: Ingestor, session_factory: sessionmaker[Session]
+) -> None:
+    first = make_mail(message_id="<batch-1@example.net>")
+    batch = [
+        first,
+        make_mail(subject="Re: Error", in_reply_to="<batch-1@example.net>"),  # same batch
+        first,  # the same bytes again
+        make_mail(subject="Another question", sender="other@example.com"),
+    ]
+    outcomes = ingestor.ingest_many(batch, source="test")
+    assert [o.status for o in outcomes] == ["stored", "stored", "duplicate", "stored"]
+    assert outcomes[1].ticket_number == outcomes[0].ticket_number
+    assert outcomes[3].ticket_number != outcomes[0].ticket_number
+    assert count(session_factory, Article) == 3 and count(session_factory, Ticket) == 2
+    assert ingestor.spool.pending() == []

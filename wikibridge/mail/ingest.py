@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
@@ -71,24 +72,48 @@ class Ingestor:
             raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
         return self.store(entry, raw)
 
+    def ingest_many(
+        self, raws: Sequence[bytes], *, source: str = "batch", queue: str = ""
+    ) -> list[Outcome]:
+        """Accept several messages with one database commit (group commit).
+
+        For a listener that receives many messages (LMTP, IMAP, an mbox import): each message
+        is fsync'd as it is spooled, but the spool directory and the database are synced once
+        for the batch. A caller acknowledges the messages only after this returns, so the
+        guarantee is the same as one by one. If anything in the batch fails, the batch is
+        stored again one message at a time, so one bad message cannot hold up the others.
+        """
+        try:
+            entries = [self.spool.accept(r, source=source, queue=queue, sync=False) for r in raws]
+            self.spool.sync()
+        except OSError as e:
+            raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
+        prepared = [self._prepare(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+        try:
+            with self.session_factory() as session, session.begin():
+                outcomes = [
+                    p if isinstance(p, Outcome) else self._store_in(session, *p) for p in prepared
+                ]
+        except (IntegrityError, DataError):
+            return [self.store(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+        except (OperationalError, DBAPIError) as e:
+            raise TempFail(f"database unavailable: {_first_line(e)}") from e
+        for outcome, entry in zip(outcomes, entries, strict=True):
+            if outcome.status != "quarantined":
+                self.spool.done(entry)
+        return outcomes
+
     def store(self, entry: SpoolEntry, raw: bytes | None = None) -> Outcome:
         """Store a spooled message in the database (again: it is idempotent)."""
         if raw is None:
             raw = self.spool.read(entry.sha256)
-        if len(raw) > self.settings.mail.max_message_bytes:
-            return self._quarantine(entry, f"message of {len(raw)} bytes exceeds max_message_bytes")
-        try:
-            msg = parse_message(raw)
-        except Exception as e:  # noqa: BLE001 - any parser failure: keep the mail, say why
-            log.exception("cannot parse message %s", entry.sha256)
-            return self._quarantine(entry, f"cannot parse: {type(e).__name__}: {e}")
-        try:
-            blob_ids = [self.blobs.put(a.data) for a in msg.attachments]
-        except OSError as e:
-            raise TempFail(f"cannot write attachments: {e.strerror or e}") from e
+        prepared = self._prepare(entry, raw)
+        if isinstance(prepared, Outcome):
+            return prepared
         for attempt in range(3):
             try:
-                outcome = self._store_parsed(entry, msg, len(raw), blob_ids)
+                with self.session_factory() as session, session.begin():
+                    outcome = self._store_in(session, *prepared)
                 break
             except IntegrityError:
                 # Another process stored the same bytes at the same moment: look again.
@@ -105,6 +130,23 @@ class Ingestor:
         self.spool.done(entry)
         return outcome
 
+    def _prepare(
+        self, entry: SpoolEntry, raw: bytes
+    ) -> Outcome | tuple[SpoolEntry, ParsedMessage, int, list[str]]:
+        """Parse and write the attachments; or quarantine a message that cannot be parsed."""
+        if len(raw) > self.settings.mail.max_message_bytes:
+            return self._quarantine(entry, f"message of {len(raw)} bytes exceeds max_message_bytes")
+        try:
+            msg = parse_message(raw)
+        except Exception as e:  # noqa: BLE001 - any parser failure: keep the mail, say why
+            log.exception("cannot parse message %s", entry.sha256)
+            return self._quarantine(entry, f"cannot parse: {type(e).__name__}: {e}")
+        try:
+            blob_ids = [self.blobs.put(a.data) for a in msg.attachments]
+        except OSError as e:
+            raise TempFail(f"cannot write attachments: {e.strerror or e}") from e
+        return entry, msg, len(raw), blob_ids
+
     def _quarantine(self, entry: SpoolEntry, reason: str) -> Outcome:
         try:
             self.spool.quarantine(entry, reason)
@@ -113,20 +155,24 @@ class Ingestor:
         log.warning("quarantined %s: %s", entry.sha256, reason)
         return Outcome("quarantined", entry.sha256, reason=reason)
 
-    def _store_parsed(
-        self, entry: SpoolEntry, msg: ParsedMessage, size: int, blob_ids: list[str]
+    def _store_in(
+        self,
+        session: Session,
+        entry: SpoolEntry,
+        msg: ParsedMessage,
+        size: int,
+        blob_ids: list[str],
     ) -> Outcome:
-        with self.session_factory() as session, session.begin():
-            existing = articles.by_raw_sha256(session, entry.sha256)
-            if existing is not None:
-                ticket = session.get(Ticket, existing.ticket_id)
-                return Outcome(
-                    "duplicate",
-                    entry.sha256,
-                    ticket_number=ticket.number if ticket else "",
-                    article_id=existing.id,
-                )
-            return self._store_new(session, entry, msg, size, blob_ids)
+        existing = articles.by_raw_sha256(session, entry.sha256)
+        if existing is not None:
+            ticket = session.get(Ticket, existing.ticket_id)
+            return Outcome(
+                "duplicate",
+                entry.sha256,
+                ticket_number=ticket.number if ticket else "",
+                article_id=existing.id,
+            )
+        return self._store_new(session, entry, msg, size, blob_ids)
 
     def _store_new(
         self,
@@ -246,6 +292,8 @@ class Ingestor:
         flags: list[str],
     ) -> None:
         """The queue's automatic acknowledgement, unless that could start a mail loop."""
+        if ticket.queue_id not in self.routing_table(session).ack_queues:
+            return  # the common case costs no query
         queue = session.get(Queue, ticket.queue_id)
         if queue is None or not queue.auto_ack or not msg.sender_address:
             return

@@ -26,6 +26,8 @@ from html.parser import HTMLParser
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _LINESEP = re.compile(r"\r|\n")
 _SURROGATE = re.compile("[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"[\r\n\t]+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
 # RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle brackets. A longer "address"
 # cannot be delivered to; it would only overflow the 320-character address columns.
 MAX_ADDRESS = 254
@@ -211,9 +213,8 @@ def _storable(value: str) -> str:
 
 def _clean(value: str) -> str:
     """One line, no control characters (they would allow header injection when reused)."""
-    value = re.sub(r"[\r\n\t]+", " ", _storable(value or ""))
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
-    return value.strip()
+    value = _WHITESPACE.sub(" ", _storable(value or ""))
+    return _CONTROL.sub("", value).strip()
 
 
 def _address(value: str) -> tuple[str, str]:

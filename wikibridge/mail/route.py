@@ -36,6 +36,7 @@ class RoutingTable:
     queue_ids: dict[str, int]  # full name -> id
     address_queues: dict[str, int]  # lower-case address -> queue id
     system_addresses: set[str]
+    ack_queues: set[int]  # queues that acknowledge new tickets automatically
     loaded_at: float = field(default_factory=time.monotonic)
 
     @classmethod
@@ -49,7 +50,13 @@ class RoutingTable:
             rules.append(Rule(r.id, r.field, r.header_name.lower(), pattern, r.queue_id))
         addresses = queues.address_map(session)
         configured = {a.lower() for a in settings.mail.system_addresses}
-        return cls(rules, queues.name_map(session), addresses, configured | set(addresses))
+        return cls(
+            rules,
+            queues.name_map(session),
+            addresses,
+            configured | set(addresses),
+            queues.auto_ack_ids(session),
+        )
 
 
 @dataclass

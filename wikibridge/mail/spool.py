@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from wikibridge.files import ContentStore, sha256_hex, write_durably
+from wikibridge.files import ContentStore, fsync_dir, sha256_hex, write_durably
 
 
 @dataclass
@@ -34,9 +34,14 @@ class Spool:
         self.raw = ContentStore(data_dir / "raw", ".eml")
         self.incoming = data_dir / "spool" / "incoming"
         self.quarantine_dir = data_dir / "spool" / "quarantine"
+        self._incoming_ready = False
 
-    def accept(self, raw: bytes, *, source: str, queue: str = "") -> SpoolEntry:
-        """Put the raw bytes durably on disk (raises OSError if that fails)."""
+    def accept(self, raw: bytes, *, source: str, queue: str = "", sync: bool = True) -> SpoolEntry:
+        """Put the raw bytes durably on disk (raises OSError if that fails).
+
+        With sync=False the file is fsync'd but not its directory entry: the caller calls
+        :meth:`sync` once for a batch before acknowledging any message of it.
+        """
         sha = sha256_hex(raw)
         entry = SpoolEntry(
             sha256=sha, received_at=datetime.now(UTC).isoformat(), source=source, queue=queue
@@ -45,10 +50,16 @@ class Spool:
             return entry  # stored before: the database decides whether it is a duplicate
         # The details are written without fsync: after a power cut they may be missing, and
         # the message is then routed by the rules alone. The message itself is fsync'd.
-        self.incoming.mkdir(parents=True, exist_ok=True)
+        if not self._incoming_ready:
+            self.incoming.mkdir(parents=True, exist_ok=True)
+            self._incoming_ready = True
         (self.incoming / f"{sha}.json").write_text(json.dumps(asdict(entry)))
-        write_durably(self.incoming / f"{sha}.eml", raw)
+        write_durably(self.incoming / f"{sha}.eml", raw, sync_dir=sync, make_dirs=False)
         return entry
+
+    def sync(self) -> None:
+        if self.incoming.exists():
+            fsync_dir(self.incoming)
 
     def read(self, sha256: str) -> bytes:
         try:

@@ -59,6 +59,10 @@ def address_map(session: Session) -> dict[str, int]:
     return dict(session.execute(select(QueueAddress.address, QueueAddress.queue_id)).all())
 
 
+def auto_ack_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Queue.id).where(Queue.auto_ack.is_(True))))
+
+
 def name_map(session: Session) -> dict[str, int]:
     return dict(session.execute(select(Queue.name, Queue.id)).all())
 
