@@ -81,7 +81,10 @@ def build_message(
     if "auto_reply" in (article.flags or []):
         # RFC 3834: other systems must not answer this automatically (no mail loops).
         msg["Auto-Submitted"] = "auto-replied"
-    msg.set_content(compose_body(article.body_text, salutation, signature), charset="utf-8")
+    body = compose_body(article.body_text, salutation, signature)
+    # 7-bit clean on the wire: not every relay announces 8BITMIME.
+    cte = "7bit" if body.isascii() and _short_lines(body) else "quoted-printable"
+    msg.set_content(body, charset="utf-8", cte=cte)
     return msg
 
 
@@ -89,6 +92,10 @@ def compose_body(body: str, salutation: str = "", signature: str = "") -> str:
     parts = [p.strip("\r\n") for p in (salutation, body, signature)]
     text = "\n\n".join(p for p in parts if p.strip())
     return text.replace("\r\n", "\n").replace("\r", "\n") + "\n"
+
+
+def _short_lines(text: str) -> bool:
+    return all(len(line) <= 998 for line in text.split("\n"))
 
 
 def _one_line(value: str) -> str:
