@@ -148,7 +148,7 @@ def listing(
         .order_by(OutboxJob.id.desc())
         .limit(limit)
     )
-    return [(job, number) for job, number in session.execute(stmt).tuples()]
+    return [(job, number) for job, number in session.execute(stmt)]
 
 
 def failed(session: Session, limit: int = 50) -> list[OutboxJob]:
