@@ -80,8 +80,9 @@ class Worker:
         self.batch = batch
         self.backoff = backoff or Backoff()
         self.lease = lease
-        # A job starts only with at least this much of its lease left; otherwise the rest of
-        # the batch is given back and claimed afresh, so no lease runs out under a live worker.
+        # A job after the first of a batch starts only with at least this much of its lease
+        # left; otherwise the rest of the batch is given back and claimed afresh, so a slow
+        # batch does not let leases run out under a live worker.
         self.job_budget = job_budget
         self.name = name or worker_name()
         self.rng = rng or random.Random()
@@ -134,7 +135,7 @@ class Worker:
     def _run_batch(self, claimed: list[OutboxJob], outcomes: Counter[str]) -> None:
         for i, job in enumerate(claimed):
             lease_left = (job.locked_until or utcnow()) - utcnow()
-            if self.stopping or lease_left < self.job_budget:
+            if self.stopping or (i > 0 and lease_left < self.job_budget):
                 outcomes["released"] += self._release([j.id for j in claimed[i:]])
                 return
             outcomes[self.run_job(job)] += 1
