@@ -288,3 +288,25 @@ def test_backoff_grows_with_jitter_and_a_cap(attempts: int) -> None:
     delays = [backoff.delay(attempts, rng).total_seconds() for _ in range(50)]
     assert all(full / 2 <= d <= full for d in delays)
     assert len(set(delays)) > 1
+
+
+def test_a_failing_record_does_not_undo_done(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    [job_id] = enqueue(session_factory, "noop")
+
+    def handler(ctx: JobContext, job: OutboxJob):  # type: ignore[no-untyped-def]
+        def record(session: Session) -> None:
+            from wikibridge.store import audit
+
+            audit.record(session, "noop_done")
+            session.flush()
+            raise RuntimeError("bug in the record")
+
+        return record
+
+    worker = Worker(context(settings, session_factory), handlers={"noop": handler})
+    assert worker.run_once() == {"done": 1}
+    assert job_of(session_factory, job_id).state == "done"
+    with session_factory() as session:
+        assert session.scalars(select(AuditEvent)).all() == []

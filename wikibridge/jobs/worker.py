@@ -164,7 +164,11 @@ class Worker:
             if not store.finish(session, job.id, self.name):
                 log.warning("job %s: its lease had passed to another worker", job.id)
             if record is not None:
-                record(session)
+                try:
+                    with session.begin_nested():
+                        record(session)
+                except Exception:  # noqa: BLE001 - the job is done all the same
+                    log.exception("job %s: recording what it did failed", job.id)
             return True
 
         # The side effect happened: try hard to say so, or the job will run a second time.
