@@ -283,5 +283,10 @@ class LazyCommand(click.Command):
 
 main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
 
+from wikibridge.jobs.commands import jobs_command, worker_command  # noqa: E402
+
+main.add_command(worker_command)
+main.add_command(jobs_command)
+
 if __name__ == "__main__":
     main()
