@@ -54,7 +54,11 @@ class Runtime:
             )
 
 
-pass_runtime = click.make_pass_decorator(Runtime)
+# Annotated, not inferred: command modules registered at the end of this file import it back,
+# and mypy cannot infer a variable's type across that import cycle.
+pass_runtime: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(
+    Runtime
+)
 
 
 class WikibridgeGroup(click.Group):
@@ -280,6 +284,11 @@ class LazyCommand(click.Command):
 
 
 main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
+
+from wikibridge.mail.commands import fetch_mail_command, lmtp_command  # noqa: E402
+
+main.add_command(fetch_mail_command)
+main.add_command(lmtp_command)
 
 if __name__ == "__main__":
     main()
