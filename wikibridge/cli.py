@@ -54,11 +54,7 @@ class Runtime:
             )
 
 
-# Annotated, not inferred: command modules registered at the end of this file import it back,
-# and mypy cannot infer a variable's type across that import cycle.
-pass_runtime: Callable[[Callable[..., Any]], Callable[..., Any]] = click.make_pass_decorator(
-    Runtime
-)
+pass_runtime = click.make_pass_decorator(Runtime)
 
 
 class WikibridgeGroup(click.Group):
@@ -285,10 +281,16 @@ class LazyCommand(click.Command):
 
 main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
 
-from wikibridge.mail.commands import fetch_mail_command, lmtp_command  # noqa: E402
+def _register_mail_commands() -> None:
+    # Imported in a function: mail.commands imports this module back, and mypy can type an
+    # import cycle only when the names of the other side are used inside functions.
+    from wikibridge.mail.commands import fetch_mail_command, lmtp_command
 
-main.add_command(fetch_mail_command)
-main.add_command(lmtp_command)
+    main.add_command(fetch_mail_command)
+    main.add_command(lmtp_command)
+
+
+_register_mail_commands()
 
 if __name__ == "__main__":
     main()
