@@ -68,14 +68,17 @@ def fetch_mail_command(
     from wikibridge.mail.imap import fetch_all
     from wikibridge.mail.ingest import Ingestor
 
-    _setup_logging(verbose or loop)
+    # Looping, it is a service: the log says what happened. Once, the summary lines say it,
+    # and only errors without a line of their own (bugs) are logged.
+    _setup_logging(logging.INFO if verbose or loop else logging.ERROR)
     mailboxes = _chosen_mailboxes(rt, names)
     _check_schema(rt)
     ingestor = Ingestor(rt.settings, rt.sessions)
+    if loop:
+        log.info("fetch-mail: polling %d mailbox(es) every %g s", len(mailboxes), interval)
     with _stop_on_signals() as stop:
         while True:
             reports = fetch_all(mailboxes, ingestor, limit=limit, should_stop=stop.is_set)
-            failed = _print_reports(reports)
             if not loop:
                 break
             # A mailbox with more than --limit waiting goes on at once, the others wait.
@@ -83,7 +86,7 @@ def fetch_mail_command(
             if stop.wait(pause):
                 log.info("fetch-mail: stopped")
                 return
-    if failed:
+    if _print_reports(reports):
         raise SystemExit(1)
 
 
@@ -121,7 +124,7 @@ def lmtp_command(
     from wikibridge.mail.ingest import Ingestor
     from wikibridge.mail.lmtp import LmtpHandler, make_controller, serve
 
-    _setup_logging(True)
+    _setup_logging(logging.INFO)
     try:
         mode = int(socket_mode, 8)
     except ValueError:
@@ -217,11 +220,11 @@ def _stop_on_signals() -> Iterator[threading.Event]:
             signal.signal(signum, old)
 
 
-def _setup_logging(verbose: bool) -> None:
+def _setup_logging(level: int) -> None:
     # Only when nobody configured logging yet (tests, an embedding program).
     root = logging.getLogger()
     if not root.handlers:
         logging.basicConfig(
-            level=logging.INFO if verbose else logging.WARNING,
+            level=level,
             format="%(asctime)s %(levelname)s %(name)s: %(message)s",
         )

@@ -113,7 +113,7 @@ def fetch_mailbox(
         conn = connector(mailbox, timeout)
     except (imaplib.IMAP4.error, OSError) as e:
         report.error = f"cannot connect to {mailbox.host}:{mailbox.port} or log in: {_text(e)}"
-        log.warning("imap:%s: %s", mailbox.name, report.error)
+        _log_report(report)
         return report
     try:
         _fetch(conn, mailbox, ingestor, report, limit, should_stop)
@@ -127,10 +127,18 @@ def fetch_mailbox(
         report.error = f"unexpected error: {e!r}"
     finally:
         _logout(conn)
-    if report.error:
-        log.warning("imap:%s: %s", mailbox.name, report.error)
-    log.info("imap %s", report.summary())
+    _log_report(report)
     return report
+
+
+def _log_report(report: FetchReport) -> None:
+    # A poll that found nothing is not news: a looping fetcher would log it every minute.
+    if report.error:
+        log.warning("imap %s", report.summary())
+    elif report.found:
+        log.info("imap %s", report.summary())
+    else:
+        log.debug("imap %s", report.summary())
 
 
 def fetch_all(
@@ -178,7 +186,8 @@ def _fetch(
     uidplus = mailbox.delete and "UIDPLUS" in _capabilities(conn)
     deleted_without_expunge = False
     source = f"imap:{mailbox.name}"
-    log.info("imap:%s: %d message(s) to fetch from %s", mailbox.name, len(uids), mailbox.folder)
+    if uids:
+        log.info("imap:%s: %d message(s) to fetch from %s", mailbox.name, len(uids), mailbox.folder)
     try:
         for uid in uids[:limit]:
             if should_stop():
