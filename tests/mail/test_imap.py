@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import dataclasses
 import imaplib
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -352,3 +354,56 @@ folder = "{imap_folder}"
     assert unconfigured.returncode != 0
     assert "no IMAP mailbox is configured" in unconfigured.stderr
     assert "Traceback" not in unconfigured.stderr
+
+
+def test_fetch_mail_loop_polls_until_sigterm(
+    dovecot: DovecotServer,
+    imap_folder: str,
+    settings_env: dict[str, str],
+    session_factory,
+    tmp_path: Path,
+) -> None:
+    config = tmp_path / "wikibridge.toml"
+    config.write_text(
+        f"""
+[[imap]]
+name = "info"
+host = "{dovecot.host}"
+port = {dovecot.port}
+security = "plain"
+username = "{dovecot.username}"
+password = "{dovecot.password}"
+folder = "{imap_folder}"
+"""
+    )
+    env = dict(settings_env, WIKIBRIDGE_CONFIG=str(config), PYTHONPATH=str(REPO))
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wikibridge", "fetch-mail", "--loop", "--interval", "1"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        for n in (1, 2):
+            dovecot.append(imap_folder, message(n))
+            _wait_for(lambda n=n: article_count(session_factory) == n, proc)  # type: ignore[misc]
+        proc.send_signal(signal.SIGTERM)
+        _, stderr = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 0, stderr
+    assert "info: 1 stored" in stderr
+    assert "fetch-mail: stopped" in stderr
+    assert dovecot.uids(imap_folder, "UNSEEN") == []
+
+
+def _wait_for(condition: Callable[[], bool], proc: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        assert proc.poll() is None, proc.communicate()
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
