@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.mailservers import DovecotServer
 from wikibridge.config import ImapMailbox, Settings
 from wikibridge.db import make_engine, make_sessionmaker
+from wikibridge.mail import imap
 from wikibridge.mail.imap import connect, fetch_all, fetch_mailbox
 from wikibridge.mail.ingest import Ingestor, Outcome
 from wikibridge.mail.spool import Spool
@@ -131,6 +132,25 @@ def test_delete_removes_messages_after_storing_them(
     assert report.stored == 3
     assert dovecot.uids(imap_folder) == []
     assert article_count(session_factory) == 3
+
+
+def test_delete_without_uidplus_expunges_at_the_end(
+    dovecot: DovecotServer,
+    imap_folder: str,
+    ingestor: Ingestor,
+    session_factory,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A server without UID EXPUNGE (RFC 4315): the messages go with one EXPUNGE at the end.
+    monkeypatch.setattr(imap, "_capabilities", lambda conn: {"IMAP4REV1"})
+    deliver(dovecot, imap_folder, 2)
+
+    report = fetch_mailbox(dovecot.mailbox(imap_folder, delete=True), ingestor)
+
+    assert report.ok, report.error
+    assert report.stored == 2
+    assert dovecot.uids(imap_folder) == []
+    assert article_count(session_factory) == 2
 
 
 def test_limit_bounds_one_run(
