@@ -281,6 +281,7 @@ class LazyCommand(click.Command):
 
 main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
 
+
 def _register_mail_commands() -> None:
     # Imported in a function: mail.commands imports this module back, and mypy can type an
     # import cycle only when the names of the other side are used inside functions.
