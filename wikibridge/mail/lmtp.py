@@ -13,13 +13,11 @@ server keeps it and tries again later (the spool keeps a copy too).
 from __future__ import annotations
 
 import asyncio
-import functools
 import logging
 import socket
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +25,7 @@ from aiosmtpd.controller import Controller, UnixSocketController
 from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
+from .batcher import BatchingIngestor
 from .ingest import Ingestor, Outcome, TempFail
 
 log = logging.getLogger(__name__)
@@ -69,9 +68,10 @@ class LmtpHandler:
 
     def __init__(self, ingestor: Ingestor, *, workers: int = 4) -> None:
         self.ingestor = ingestor
-        # Storing blocks (disk fsync, database): it runs in threads, the event loop stays free
-        # to talk to the other connections.
-        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="lmtp-store")
+        # Storing blocks (disk fsync, database): it runs in a thread, the event loop stays free
+        # to talk to the other connections, and messages that arrive meanwhile are stored
+        # together with one commit (group commit). `workers` is kept for the command line.
+        self.batcher = BatchingIngestor(ingestor, source="lmtp")
         self._lock = threading.Lock()
         self._busy = 0
 
@@ -97,11 +97,10 @@ class LmtpHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         content = envelope.original_content or b""
         raw = add_delivery_headers(content, envelope.mail_from, envelope.rcpt_tos)
-        store = functools.partial(self.ingestor.ingest, raw, source="lmtp")
         with self._lock:
             self._busy += 1
         try:
-            outcome = await asyncio.get_running_loop().run_in_executor(self.executor, store)
+            outcome = await asyncio.wrap_future(self.batcher.submit(raw))
         except TempFail as e:
             log.warning("lmtp: temporary failure for %s: %s", envelope.rcpt_tos, e)
             return TEMPFAIL_REPLY
@@ -117,7 +116,7 @@ class LmtpHandler:
         return reply_for(outcome)
 
     def close(self) -> None:
-        self.executor.shutdown(wait=True)
+        self.batcher.close()
 
 
 def reply_for(outcome: Outcome) -> str:
