@@ -87,7 +87,6 @@ def tag(wiki: WikiSession, work: Work) -> Outcome:
         text,
         work.summary,
         baserevid=page.revid,
-        basetimestamp=page.timestamp,
         assertuser=work.username,
     )
     return Outcome(result.previous or page.revid, result.revid)

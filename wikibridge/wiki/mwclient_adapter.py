@@ -145,17 +145,21 @@ class WikiSession:
         summary: str,
         *,
         baserevid: int,
-        basetimestamp: str,
         assertuser: str | None = None,
     ) -> EditResult:
-        """Save ``text`` over revision ``baserevid``; an edit since then is an edit conflict."""
+        """Save ``text`` over revision ``baserevid``; another's edit since then that MediaWiki
+        cannot merge is an edit conflict.
+
+        No basetimestamp: with one, MediaWiki (1.39) takes "no other user edited after that
+        second" for "no conflict" and silently overwrites an edit saved in the same second as
+        the base revision. The revision id alone has no such blind spot.
+        """
         return self._edit(
             assertuser,
             title=title,
             text=text,
             summary=summary,
             baserevid=str(baserevid),
-            basetimestamp=basetimestamp,
             nocreate="1",
         )
 
