@@ -73,6 +73,8 @@ class WikiSettings:
     # Seconds of replication lag at which the wiki asks bots to wait (maxlag).
     maxlag: int = 5
     timeout: float = 30.0
+    # Retries of one API call within a job (network errors, lag); the outbox retries the job.
+    max_retries: int = 2
 
 
 @dataclass(frozen=True)

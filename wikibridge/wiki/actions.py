@@ -65,6 +65,7 @@ def wiki_session(settings: Settings, api_url: str, credentials: Credentials | No
         user_agent=options.user_agent,
         maxlag=options.maxlag,
         timeout=options.timeout,
+        max_retries=options.max_retries,
     )
 
 
