@@ -67,6 +67,7 @@ class World:
             policy_links=(f"{wiki.api_url}={POLICY_LINK}",),
             maxlag=5,
             timeout=60,
+            max_retries=0,
         )
         world = cls(wiki, dataclasses.replace(settings, wiki=wiki_settings), sessions)
         with sessions.begin() as s:
