@@ -22,7 +22,7 @@ from wikibridge.store import wiki_actions as store
 from wikibridge.tickets.numbers import is_valid
 
 from . import checks, sites, summaries
-from .base import Credentials, PageReader, WikiError
+from .base import Credentials, PageReader, WikiError, same_user
 from .checks import ActionRefused
 from .executors import EXECUTORS, Outcome, Work
 from .mwclient_adapter import WikiSession
@@ -204,7 +204,7 @@ def perform(
             raise WikiError("nocredentials", f"no usable login: {e}") from e
         with wiki_session(settings, sites.api_url(action.wiki), credentials) as wiki:
             username = wiki.username or ""
-            if volunteer is not None and not _same_user(username, volunteer.username):
+            if volunteer is not None and not same_user(username, volunteer.username):
                 raise WikiError(
                     "wronguser",
                     f"the login given for {volunteer.username} is {username}'s; nothing was done",
@@ -233,16 +233,6 @@ def perform(
     except ValueError as e:  # a value the wikitext builders refuse; retrying will not help
         return _complete(session_factory, action, "failed", Outcome(None, None, str(e)), "invalid")
     return _complete(session_factory, action, "done", outcome, "")
-
-
-def _same_user(a: str, b: str) -> bool:
-    """MediaWiki's user names: underscores are spaces, the first letter is upper case."""
-
-    def norm(name: str) -> str:
-        name = " ".join(name.replace("_", " ").split())
-        return name[:1].upper() + name[1:]
-
-    return norm(a) == norm(b)
 
 
 def _complete(

@@ -36,6 +36,17 @@ class OAuth1Token:
 Credentials = BotPassword | OAuth1Token
 
 
+def same_user(a: str, b: str) -> bool:
+    """Whether two spellings name one account: MediaWiki reads "_" as a space and upper-cases
+    the first letter."""
+
+    def norm(name: str) -> str:
+        name = " ".join(name.replace("_", " ").split())
+        return name[:1].upper() + name[1:]
+
+    return norm(a) == norm(b)
+
+
 class WikiError(Exception):
     """The wiki refused or failed a call. ``reason`` is a sentence for the volunteer; ``code`` the
     API's error code. ``retryable`` says whether the same call may succeed later (lag, a

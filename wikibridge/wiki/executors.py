@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from . import permission, summaries
-from .base import Revision, WikiError
+from .base import Revision, WikiError, same_user
 from .mwclient_adapter import WikiSession
 
 
@@ -55,7 +55,7 @@ def earlier_attempt(wiki: WikiSession, work: Work) -> Revision | None:
     if work.revision_before is None:
         return None  # the first attempt: nothing can be there yet
     for revision in wiki.revisions_after(work.page, work.revision_before):
-        if revision.user == work.username and revision.comment == work.summary:
+        if same_user(revision.user, work.username) and revision.comment == work.summary:
             return revision
     return None
 
@@ -102,7 +102,7 @@ def revert(wiki: WikiSession, work: Work) -> Outcome:
         raise WikiError("missingtitle", f"the page {work.page!r} does not exist (any more)")
     if "user" in work.params:
         target = str(work.params["user"])
-        if page.user != target:
+        if not same_user(page.user, target):
             raise WikiError(
                 "alreadyrolled",
                 f"the latest edit of {page.title!r} is by {page.user}, not {target}: "
