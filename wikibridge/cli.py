@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from sqlalchemy.orm import Session, sessionmaker
 
 F = TypeVar("F", bound=Callable[..., Any])
+MBOX_BATCH = 100  # messages per database commit when importing an archive
 
 
 @dataclass
@@ -200,18 +201,19 @@ def _ingest_mbox(ingestor: Any, path: str, queue: str) -> None:
     from wikibridge.mail.ingest import EX_TEMPFAIL, TempFail
 
     box = mailbox.mbox(path, create=False)
+    keys = box.keys()
     counts: dict[str, int] = {}
-    with click.progressbar(box.keys(), label="importing", file=sys.stderr) as keys:
-        for key in keys:
-            raw = box.get_bytes(key)
+    with click.progressbar(length=len(keys), label="importing", file=sys.stderr) as bar:
+        for start in range(0, len(keys), MBOX_BATCH):
+            batch = [box.get_bytes(k) for k in keys[start : start + MBOX_BATCH]]
             try:
-                outcome = ingestor.ingest(raw, source="mbox", queue=queue)
+                outcomes = ingestor.ingest_many(batch, source="mbox", queue=queue)
             except TempFail as e:
-                click.echo(
-                    f"temporary failure after {sum(counts.values())} message(s): {e}", err=True
-                )
+                click.echo(f"temporary failure after {start} message(s): {e}", err=True)
                 sys.exit(EX_TEMPFAIL)
-            counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            for outcome in outcomes:
+                counts[outcome.status] = counts.get(outcome.status, 0) + 1
+            bar.update(len(batch))
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     click.echo(f"{sum(counts.values())} message(s): {summary or 'none'}")
 
@@ -257,6 +259,42 @@ def spool_list(rt: Runtime) -> None:
     for entry in s.quarantined():
         click.echo(f"quarantined  {entry.sha256}  {entry.received_at}  {entry.reason}")
 
+
+class LazyCommand(click.Command):
+    """A command that imports its module only when it runs (e.g. the web app's Flask)."""
+
+    def __init__(self, name: str, target: str, help: str) -> None:
+        super().__init__(name, help=help)
+        self.target = target  # "module:attribute"
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        import importlib
+
+        module, _, attribute = self.target.partition(":")
+        command: click.Command = getattr(importlib.import_module(module), attribute)
+        return command.make_context(info_name, args, parent, **extra)
+
+
+main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
+
+
+def _register_commands() -> None:
+    # Imported in a function: these modules import this one back, and mypy can type an
+    # import cycle only when the names of the other side are used inside functions.
+    from wikibridge.jobs.commands import jobs_command, worker_command
+    from wikibridge.mail.commands import fetch_mail_command, lmtp_command
+
+    for command in (worker_command, jobs_command, fetch_mail_command, lmtp_command):
+        main.add_command(command)
+
+
+_register_commands()
 
 if __name__ == "__main__":
     main()

@@ -252,7 +252,7 @@ def _mailbox(index: int, raw: Any) -> ImapMailbox:
     missing = [k for k in ("name", "host", "username", "password") if not raw.get(k)]
     if missing:
         raise ConfigError(f"{where} is missing {', '.join(missing)}")
-    box = _section(ImapMailbox, raw, "imap", {})
+    box: ImapMailbox = _section(ImapMailbox, raw, "imap", {})
     if box.security not in IMAP_SECURITY:
         raise ConfigError(f"{where}: security must be one of {', '.join(IMAP_SECURITY)}")
-    return box  # type: ignore[no-any-return]
+    return box

@@ -24,9 +24,15 @@ def fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_durably(path: Path, data: bytes) -> None:
-    """Write `data` to `path` atomically and durably (replacing any file there)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def write_durably(
+    path: Path, data: bytes, *, sync_dir: bool = True, make_dirs: bool = True
+) -> None:
+    """Write `data` to `path` atomically and durably (replacing any file there).
+
+    sync_dir=False leaves the directory's fsync to the caller, who batches it.
+    """
+    if make_dirs:
+        path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
@@ -45,7 +51,8 @@ def write_durably(path: Path, data: bytes) -> None:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
-    fsync_dir(path.parent)
+    if sync_dir:
+        fsync_dir(path.parent)
 
 
 class ContentStore:
@@ -54,6 +61,7 @@ class ContentStore:
     def __init__(self, root: Path, suffix: str = "") -> None:
         self.root = root
         self.suffix = suffix
+        self._known_dirs: set[Path] = set()
 
     def path(self, sha256: str) -> Path:
         if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
@@ -64,8 +72,15 @@ class ContentStore:
         sha256 = sha256 or sha256_hex(data)
         path = self.path(sha256)
         if not path.exists():
-            write_durably(path, data)
+            self._ensure_dir(path.parent)
+            write_durably(path, data, make_dirs=False)
         return sha256
+
+    def _ensure_dir(self, folder: Path) -> None:
+        # Once per folder and process: a mkdir per message is a system call on the hot path.
+        if folder not in self._known_dirs:
+            folder.mkdir(parents=True, exist_ok=True)
+            self._known_dirs.add(folder)
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

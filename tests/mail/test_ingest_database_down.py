@@ -45,7 +45,7 @@ def check_outage_and_recovery(env: dict[str, str], url: str, stop: object, start
     assert b"temporary failure" in result.stderr
     spool = Spool(Path(env["WIKIBRIDGE_DATA_DIR"]))
     [waiting] = spool.pending()
-    assert spool.raw.get(waiting.sha256) == raw
+    assert spool.read(waiting.sha256) == raw
     status = wikibridge("status", env=env)
     assert status.returncode != 0 and b"cannot reach the database" in status.stderr
 
@@ -59,6 +59,7 @@ def check_outage_and_recovery(env: dict[str, str], url: str, stop: object, start
     assert wikibridge("spool", "reprocess", env=env).stdout.startswith(b"0 message(s)")
     assert articles(url) == 1
     assert spool.pending() == []
+    assert spool.raw.get(waiting.sha256) == raw
 
 
 def test_sqlite_unwritable(tmp_path: Path) -> None:

@@ -10,26 +10,29 @@ mail server, or ``wikibridge spool reprocess``, tries again).
 from __future__ import annotations
 
 import logging
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge.config import Settings
 from wikibridge.files import ContentStore
 from wikibridge.models import Article, Attachment, Queue, Ticket
-from wikibridge.store import articles, audit, auto_replies, queues, tickets
+from wikibridge.store import articles, audit, auto_replies, tickets
 from wikibridge.tickets import states
 from wikibridge.tickets.outbound import queue_outbound
 
 from .parse import ParsedMessage, parse_message
-from .route import route
+from .route import RoutingTable, route
 from .spool import Spool, SpoolEntry
 from .thread import find_ticket
 
 log = logging.getLogger(__name__)
 
 EX_TEMPFAIL = 75
+ROUTING_TTL = 5.0  # seconds
 
 
 class TempFail(Exception):
@@ -52,6 +55,14 @@ class Ingestor:
         self.session_factory = session_factory
         self.spool = Spool(settings.data_dir)
         self.blobs = ContentStore(settings.blob_dir)
+        self._table: RoutingTable | None = None
+
+    def routing_table(self, session: Session) -> RoutingTable:
+        """Rules and addresses, re-read after ROUTING_TTL seconds (admins' changes apply then)."""
+        table = self._table
+        if table is None or time.monotonic() - table.loaded_at > ROUTING_TTL:
+            table = self._table = RoutingTable.load(session, self.settings)
+        return table
 
     def ingest(self, raw: bytes, *, source: str = "pipe", queue: str = "") -> Outcome:
         """Accept one message: on disk first, then in the database."""
@@ -61,10 +72,68 @@ class Ingestor:
             raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
         return self.store(entry, raw)
 
+    def ingest_many(
+        self, raws: Sequence[bytes], *, source: str = "batch", queue: str = ""
+    ) -> list[Outcome]:
+        """Accept several messages with one database commit (group commit).
+
+        For a listener that receives many messages (LMTP, IMAP, an mbox import): each message
+        is fsync'd as it is spooled, but the spool directory and the database are synced once
+        for the batch. A caller acknowledges the messages only after this returns, so the
+        guarantee is the same as one by one. If anything in the batch fails, the batch is
+        stored again one message at a time, so one bad message cannot hold up the others.
+        """
+        try:
+            entries = [self.spool.accept(r, source=source, queue=queue, sync=False) for r in raws]
+            self.spool.sync()
+        except OSError as e:
+            raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
+        prepared = [self._prepare(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+        try:
+            with self.session_factory() as session, session.begin():
+                outcomes = [
+                    p if isinstance(p, Outcome) else self._store_in(session, *p) for p in prepared
+                ]
+        except (IntegrityError, DataError):
+            return [self.store(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+        except (OperationalError, DBAPIError) as e:
+            raise TempFail(f"database unavailable: {_first_line(e)}") from e
+        for outcome, entry in zip(outcomes, entries, strict=True):
+            if outcome.status != "quarantined":
+                self.spool.done(entry)
+        return outcomes
+
     def store(self, entry: SpoolEntry, raw: bytes | None = None) -> Outcome:
         """Store a spooled message in the database (again: it is idempotent)."""
         if raw is None:
-            raw = self.spool.raw.get(entry.sha256)
+            raw = self.spool.read(entry.sha256)
+        prepared = self._prepare(entry, raw)
+        if isinstance(prepared, Outcome):
+            return prepared
+        for attempt in range(3):
+            try:
+                with self.session_factory() as session, session.begin():
+                    outcome = self._store_in(session, *prepared)
+                break
+            except IntegrityError:
+                # Another process stored the same bytes at the same moment: look again.
+                if attempt == 2:
+                    raise TempFail("conflicting concurrent store") from None
+            except DataError as e:
+                # The database refuses a value of this very message (a character or a length
+                # it does not accept). Retrying cannot help: a tempfail would only have the
+                # sender's server retry for days and then bounce it. Keep it, with the reason.
+                log.exception("database rejected message %s", entry.sha256)
+                return self._quarantine(entry, f"database rejected it: {_first_line(e)}")
+            except (OperationalError, DBAPIError) as e:
+                raise TempFail(f"database unavailable: {_first_line(e)}") from e
+        self.spool.done(entry)
+        return outcome
+
+    def _prepare(
+        self, entry: SpoolEntry, raw: bytes
+    ) -> Outcome | tuple[SpoolEntry, ParsedMessage, int, list[str]]:
+        """Parse and write the attachments; or quarantine a message that cannot be parsed."""
         if len(raw) > self.settings.mail.max_message_bytes:
             return self._quarantine(entry, f"message of {len(raw)} bytes exceeds max_message_bytes")
         try:
@@ -76,18 +145,7 @@ class Ingestor:
             blob_ids = [self.blobs.put(a.data) for a in msg.attachments]
         except OSError as e:
             raise TempFail(f"cannot write attachments: {e.strerror or e}") from e
-        for attempt in range(3):
-            try:
-                outcome = self._store_parsed(entry, msg, len(raw), blob_ids)
-                break
-            except IntegrityError:
-                # Another process stored the same bytes at the same moment: look again.
-                if attempt == 2:
-                    raise TempFail("conflicting concurrent store") from None
-            except (OperationalError, DBAPIError) as e:
-                raise TempFail(f"database unavailable: {_first_line(e)}") from e
-        self.spool.done(entry)
-        return outcome
+        return entry, msg, len(raw), blob_ids
 
     def _quarantine(self, entry: SpoolEntry, reason: str) -> Outcome:
         try:
@@ -97,20 +155,24 @@ class Ingestor:
         log.warning("quarantined %s: %s", entry.sha256, reason)
         return Outcome("quarantined", entry.sha256, reason=reason)
 
-    def _store_parsed(
-        self, entry: SpoolEntry, msg: ParsedMessage, size: int, blob_ids: list[str]
+    def _store_in(
+        self,
+        session: Session,
+        entry: SpoolEntry,
+        msg: ParsedMessage,
+        size: int,
+        blob_ids: list[str],
     ) -> Outcome:
-        with self.session_factory() as session, session.begin():
-            existing = articles.by_raw_sha256(session, entry.sha256)
-            if existing is not None:
-                ticket = session.get(Ticket, existing.ticket_id)
-                return Outcome(
-                    "duplicate",
-                    entry.sha256,
-                    ticket_number=ticket.number if ticket else "",
-                    article_id=existing.id,
-                )
-            return self._store_new(session, entry, msg, size, blob_ids)
+        existing = articles.by_raw_sha256(session, entry.sha256)
+        if existing is not None:
+            ticket = session.get(Ticket, existing.ticket_id)
+            return Outcome(
+                "duplicate",
+                entry.sha256,
+                ticket_number=ticket.number if ticket else "",
+                article_id=existing.id,
+            )
+        return self._store_new(session, entry, msg, size, blob_ids)
 
     def _store_new(
         self,
@@ -130,20 +192,21 @@ class Ingestor:
             ticket.state = states.after_follow_up(ticket.state)
             tickets.touch(ticket)
         else:
-            chosen = route(session, self.settings, msg, entry.queue)
+            table = self.routing_table(session)
+            chosen = route(session, self.settings, table, msg, entry.queue)
             number = tickets.next_number(session, self.settings.system_id)
             ticket = tickets.create(
                 session,
                 number=number,
                 title=msg.subject or "(no subject)",
-                queue_id=chosen.queue.id,
+                queue_id=chosen.queue_id,
                 requester=msg.sender_address,
             )
             audit.record(
                 session,
                 "ticket_created",
                 ticket_id=ticket.id,
-                queue=chosen.queue.name,
+                queue=chosen.queue_name,
                 route=chosen.reason,
                 source=entry.source,
             )
@@ -214,15 +277,11 @@ class Ingestor:
             msg.spam_score is not None and msg.spam_score >= self.settings.mail.spam_score_threshold
         ):
             flags.append("spam")
-        if msg.sender_address and msg.sender_address in self._system_addresses(session):
+        if msg.sender_address in self.routing_table(session).system_addresses:
             flags.append("from_system")
         if msg.defects:
             flags.append("parse_defects")
         return flags
-
-    def _system_addresses(self, session: Session) -> set[str]:
-        configured = {a.lower() for a in self.settings.mail.system_addresses}
-        return configured | queues.all_system_addresses(session)
 
     def _acknowledge(
         self,
@@ -233,6 +292,8 @@ class Ingestor:
         flags: list[str],
     ) -> None:
         """The queue's automatic acknowledgement, unless that could start a mail loop."""
+        if ticket.queue_id not in self.routing_table(session).ack_queues:
+            return  # the common case costs no query
         queue = session.get(Queue, ticket.queue_id)
         if queue is None or not queue.auto_ack or not msg.sender_address:
             return

@@ -1,24 +1,36 @@
 """Parse an RFC 5322 message into what a ticket needs, tolerating the mail found in the wild.
 
-Parsing uses ``email.policy.default`` semantics (decoded RFC 2047 headers, charsets, RFC 2231
-file names). Anything the standard library cannot decode falls back to a lossless-enough
-rendition and is noted in ``defects`` instead of raising: a message is stored, or quarantined
-with a reason by the caller, never dropped.
+The result has ``email.policy.default`` semantics (decoded RFC 2047 headers, charsets, RFC 2231
+file names, the body chosen as ``EmailMessage.get_body`` chooses it), but the MIME tree is read
+with the ``compat32`` policy and only the headers a ticket needs are decoded: the default
+policy parses every header into objects on access, which made it ten times slower, and ingest
+parses every message once on its hot path. Anything the standard library cannot decode falls
+back to a lossless-enough rendition and is noted in ``defects`` instead of raising: a message
+is stored, or quarantined with a reason by the caller, never dropped.
 """
 
 from __future__ import annotations
 
+import codecs
+import contextlib
 import email
 import email.policy
 import re
 import unicodedata
 from dataclasses import dataclass, field
 from email.header import decode_header, make_header
-from email.message import EmailMessage, Message
+from email.message import Message
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
+_LINESEP = re.compile(r"\r|\n")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_WHITESPACE = re.compile(r"[\r\n\t]+")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")  # Unicode category Cc
+# RFC 5321 4.5.3.1.3: a path is at most 256 octets with its angle brackets. A longer "address"
+# cannot be delivered to; it would only overflow the 320-character address columns.
+MAX_ADDRESS = 254
 _AUTO_PRECEDENCE = ("bulk", "junk", "list", "auto_reply")
 MAX_PARTS = 500  # deeper or wider MIME trees are cut off and flagged
 
@@ -34,6 +46,10 @@ class ParsedAttachment:
 
 @dataclass
 class ParsedMessage:
+    """What a ticket needs of a message. Every text field can be stored as it is: no NUL, no
+    lone surrogate, LF line ends; Message-IDs, Content-IDs, file names and addresses are bounded
+    (see MAX_ADDRESS, _ids, safe_filename); display values are cut to their columns by ingest."""
+
     message_id: str
     subject: str
     sender: str  # the From header as displayed
@@ -69,25 +85,30 @@ class ParsedMessage:
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.default)
-    assert isinstance(msg, EmailMessage)
+    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
     defects: list[str] = [type(d).__name__ for d in msg.defects]
-    headers = _headers(msg, defects)
+    headers, raw_headers = _headers(msg, defects)
 
     def first(name: str) -> str:
         values = headers.get(name, [])
         return values[0] if values else ""
 
-    sender_name, sender_address = _address(first("from"))
+    # Addresses are split on the raw (still encoded) values: a decoded display name may hold
+    # a comma or angle brackets ("=?utf-8?q?Doe=2C_John?=") that would split it wrongly.
+    def first_raw(name: str) -> str:
+        values = raw_headers.get(name, [])
+        return values[0] if values else ""
+
+    _, sender_address = _address(first_raw("from"))
     if not sender_address:
-        sender_name, sender_address = _address(first("sender") or first("return-path"))
-    to = _address_list(headers.get("to", []))
-    cc = _address_list(headers.get("cc", []))
+        _, sender_address = _address(first_raw("sender") or first_raw("return-path"))
+    to = _address_list(raw_headers.get("to", []))
+    cc = _address_list(raw_headers.get("cc", []))
     recipients: list[str] = []
     for name in ("delivered-to", "x-original-to", "envelope-to", "to", "cc"):
-        for _, addr in getaddresses(headers.get(name, [])):
+        for _, addr in getaddresses(raw_headers.get(name, [])):
             addr = addr.lower()
-            if addr and addr not in recipients:
+            if addr and addr not in recipients and len(addr) <= MAX_ADDRESS:
                 recipients.append(addr)
 
     text, html, attachments = _bodies(msg, defects)
@@ -123,17 +144,28 @@ def parse_message(raw: bytes) -> ParsedMessage:
     )
 
 
-def _headers(msg: Message, defects: list[str]) -> dict[str, list[str]]:
-    """All headers, decoded; a header the policy cannot parse is decoded leniently."""
-    out: dict[str, list[str]] = {}
+def _headers(msg: Message, defects: list[str]) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+    """All headers by lower-case name: decoded for display and rules, and raw (unfolded)."""
+    decoded: dict[str, list[str]] = {}
+    raw: dict[str, list[str]] = {}
     for name, raw_value in msg.raw_items():
-        try:
-            value = str(msg.policy.header_factory(name, raw_value))  # type: ignore[attr-defined]
-        except Exception:  # noqa: BLE001 - any header the library chokes on is kept leniently
-            defects.append(f"BadHeader:{name}")
-            value = _lenient_header(raw_value)
-        out.setdefault(name.lower(), []).append(_clean(value))
-    return out
+        # Unfolded first: folded encoded-words would keep stray spaces between them.
+        value = _decode_8bit("".join(_LINESEP.split(str(raw_value))))
+        key = name.lower()
+        raw.setdefault(key, []).append(_clean(value))
+        decoded.setdefault(key, []).append(_clean(_decode_words(value, name, defects)))
+    return decoded, raw
+
+
+def _decode_words(value: str, name: str, defects: list[str]) -> str:
+    """RFC 2047 encoded-words decoded; a header the library chokes on is kept leniently."""
+    if "=?" not in value:
+        return value
+    try:
+        return str(make_header(decode_header(value)))
+    except Exception:  # noqa: BLE001 - broken encoded-words: keep the text as it came
+        defects.append(f"BadHeader:{name}")
+        return value
 
 
 def _lenient_header(value: object) -> str:
@@ -144,27 +176,63 @@ def _lenient_header(value: object) -> str:
         return text.encode("utf-8", "replace").decode("utf-8", "replace")
 
 
+def _decode_8bit(value: str) -> str:
+    """Raw 8-bit bytes in a header (no RFC 2047), which the parser keeps as surrogate escapes.
+
+    The library would show them as U+FFFD unless they are UTF-8; senders without encoding
+    mostly write UTF-8 or a Windows code page, so those bytes are decoded like a mislabelled
+    body instead.
+    """
+    if not _SURROGATE.search(value):
+        return value
+    try:
+        data = value.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:  # a surrogate that does not stand for a byte: leave it to _clean
+        return value
+    return _decode_fallback(data)
+
+
+def _decode_fallback(data: bytes) -> str:
+    """Text whose declared charset is missing, unknown or wrong: UTF-8, else windows-1252.
+
+    windows-1252 is what HTML5 assumes for unlabelled legacy text; it covers ISO-8859-1 and
+    the smart quotes and euro sign of Windows mailers. Its five unassigned bytes become U+FFFD.
+    """
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("windows-1252", "replace")
+
+
+def _storable(value: str) -> str:
+    """Text every database accepts, with LF line ends: PostgreSQL rejects NUL in text columns,
+    and a lone surrogate (an undecodable byte the parser escaped) no database driver encodes."""
+    value = value.replace("\x00", "").replace("\r\n", "\n")
+    return _SURROGATE.sub("\ufffd", value)
+
+
 def _clean(value: str) -> str:
     """One line, no control characters (they would allow header injection when reused)."""
-    value = re.sub(r"[\r\n\t]+", " ", value or "")
-    value = "".join(ch for ch in value if unicodedata.category(ch) != "Cc")
-    return value.strip()
+    value = _WHITESPACE.sub(" ", _storable(value or ""))
+    return _CONTROL.sub("", value).strip()
 
 
 def _address(value: str) -> tuple[str, str]:
     name, addr = parseaddr(value)
     addr = addr.strip().lower()
-    if "@" not in addr:
+    if "@" not in addr or len(addr) > MAX_ADDRESS:
         addr = ""
     return name, addr
 
 
 def _address_list(values: list[str]) -> list[str]:
+    """Addresses for display: decoded names, one line each, nothing a database refuses."""
     out = []
     for name, addr in getaddresses(values):
         if not addr:
             continue
-        out.append(f"{name} <{addr}>" if name else addr)
+        name = _clean(_decode_words(name, "address", [])) if name else ""
+        out.append(f"{name} <{addr}>" if name else _clean(addr))
     return out
 
 
@@ -204,34 +272,60 @@ def _spam_score(value: str) -> float | None:
 
 
 def _decode_text(part: Message, defects: list[str]) -> str:
-    try:
-        content = part.get_content()  # type: ignore[attr-defined]
-        if isinstance(content, str):
-            return content
-        if isinstance(content, bytes):
-            return content.decode("utf-8", "replace")
-    except (LookupError, UnicodeError, ValueError, AssertionError):
-        defects.append("UndecodableText")
+    """A text part in its declared charset, with LF line ends and nothing a database refuses.
+
+    The parser keeps the line ends it was given, so the same mail read from a Maildir (LF) and
+    received over SMTP (CRLF) would otherwise differ.
+    """
     payload = part.get_payload(decode=True)
     if not isinstance(payload, bytes):
         return ""
-    charset = part.get_content_charset() or "utf-8"
-    for candidate in (charset, "utf-8", "windows-1252"):
-        try:
-            return payload.decode(candidate)
-        except (LookupError, UnicodeDecodeError):
-            continue
-    return payload.decode("latin-1")
+    return _storable(_decode_charset(payload, part.get_content_charset() or "us-ascii", defects))
 
 
-def _bodies(msg: EmailMessage, defects: list[str]) -> tuple[str, str, list[ParsedAttachment]]:
-    """The text and HTML bodies, and everything else as attachments (nested mail included)."""
-    text_part = html_part = None
+def _decode_charset(payload: bytes, charset: str, defects: list[str]) -> str:
     try:
-        text_part = msg.get_body(preferencelist=("plain",))
-        html_part = msg.get_body(preferencelist=("html",))
-    except Exception:  # noqa: BLE001 - broken structure: fall back to a walk
-        defects.append("BrokenStructure")
+        return payload.decode(charset)
+    except UnicodeDecodeError:
+        defects.append("UndecodableText")
+        # Text labelled UTF-8 or ASCII that is not is nearly always a Windows code page (the
+        # library's errors="replace" would turn every accent into U+FFFD); any other label is
+        # believed, with the bad bytes replaced.
+        if codecs.lookup(charset).name not in ("utf-8", "ascii"):
+            with contextlib.suppress(ValueError):
+                return payload.decode(charset, "replace")
+    except (LookupError, ValueError):  # an unknown label, or a codec that is not for text
+        defects.append("UnknownCharset")
+    return _decode_fallback(payload)
+
+
+def _find_body(part: Message, subtype: str, depth: int = 0) -> Message | None:
+    """The first text/<subtype> body part, searched as ``EmailMessage.get_body`` searches:
+    attachments are skipped, multipart/related is entered through its start part."""
+    if depth > 50 or (part.get_content_disposition() or "") == "attachment":
+        return None
+    maintype, _, sub = part.get_content_type().partition("/")
+    if maintype == "text":
+        return part if sub == subtype else None
+    if maintype != "multipart" or not part.is_multipart():
+        return None
+    payload = part.get_payload()
+    subparts = [p for p in payload if isinstance(p, Message)] if isinstance(payload, list) else []
+    if sub == "related":
+        start = part.get_param("start")
+        chosen = next((p for p in subparts if start and p.get("content-id") == start), None)
+        subparts = [chosen or subparts[0]] if subparts else []
+    for subpart in subparts:
+        found = _find_body(subpart, subtype, depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _bodies(msg: Message, defects: list[str]) -> tuple[str, str, list[ParsedAttachment]]:
+    """The text and HTML bodies, and everything else as attachments (nested mail included)."""
+    text_part = _find_body(msg, "plain")
+    html_part = _find_body(msg, "html")
     if text_part is None and html_part is None and msg.get_content_maintype() == "text":
         text_part = msg
     text = _decode_text(text_part, defects) if text_part is not None else ""
@@ -243,7 +337,7 @@ def _bodies(msg: EmailMessage, defects: list[str]) -> tuple[str, str, list[Parse
     if not text and not html:
         for att in attachments:
             if att.content_type == "text/plain" and not att.inline:
-                text = att.data.decode("utf-8", "replace")
+                text = _storable(att.data.decode("utf-8", "replace"))
                 break
     return text, html, attachments
 
@@ -258,7 +352,7 @@ def _collect(
     if len(out) >= MAX_PARTS or depth > 50:
         defects.append("TooManyParts")
         return
-    ctype = part.get_content_type()
+    ctype = _clean(part.get_content_type())  # stored: a NUL in it would be refused
     if ctype == "message/rfc822" or ctype.startswith("message/") and ctype != "message/rfc822":
         data = _part_bytes(part)
         name = "forwarded-message.eml" if ctype == "message/rfc822" else "status.txt"
@@ -273,16 +367,20 @@ def _collect(
         return
     if id(part) in bodies:
         return
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
+    decoded = part.get_payload(decode=True)
+    if isinstance(decoded, bytes):
+        data = decoded
+    else:
         data = str(part.get_payload()).encode("utf-8", "replace")
     try:
-        filename = part.get_filename() or ""
+        filename = str(part.get_filename() or "")
+        # RFC 2047 inside a parameter is not standard, but common (Outlook, Thunderbird).
+        filename = _decode_words(filename, "filename", defects)
     except Exception:  # noqa: BLE001
         defects.append("BadFilename")
         filename = ""
     disposition = (part.get_content_disposition() or "").lower()
-    cid = str(part.get("content-id", "") or "").strip().strip("<>")
+    cid = _clean(str(part.get("content-id", "") or "")).strip("<>")
     out.append(
         ParsedAttachment(
             filename=safe_filename(filename, len(out), ctype),

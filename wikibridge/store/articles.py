@@ -31,3 +31,24 @@ def add(session: Session, article: Article, attachments: list[Attachment] | None
 def for_ticket(session: Session, ticket_id: int) -> list[Article]:
     stmt = select(Article).where(Article.ticket_id == ticket_id).order_by(Article.id)
     return list(session.scalars(stmt))
+
+
+def attachments_for_ticket(session: Session, ticket_id: int) -> list[Attachment]:
+    """All attachments of a ticket's articles, in one query."""
+    stmt = (
+        select(Attachment)
+        .join(Article, Article.id == Attachment.article_id)
+        .where(Article.ticket_id == ticket_id)
+        .order_by(Attachment.article_id, Attachment.id)
+    )
+    return list(session.scalars(stmt))
+
+
+def attachment_of_ticket(session: Session, ticket_id: int, attachment_id: int) -> Attachment | None:
+    """An attachment, only if it belongs to an article of this ticket."""
+    stmt = (
+        select(Attachment)
+        .join(Article, Article.id == Attachment.article_id)
+        .where(Attachment.id == attachment_id, Article.ticket_id == ticket_id)
+    )
+    return session.scalars(stmt).one_or_none()

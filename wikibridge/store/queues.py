@@ -54,8 +54,17 @@ def addresses_of(session: Session, queue_id: int) -> list[QueueAddress]:
     return list(session.scalars(stmt))
 
 
-def all_system_addresses(session: Session) -> set[str]:
-    return set(session.scalars(select(QueueAddress.address)))
+def address_map(session: Session) -> dict[str, int]:
+    """Every queue address (lower case) with its queue id."""
+    return dict(session.execute(select(QueueAddress.address, QueueAddress.queue_id)).all())
+
+
+def auto_ack_ids(session: Session) -> set[int]:
+    return set(session.scalars(select(Queue.id).where(Queue.auto_ack.is_(True))))
+
+
+def name_map(session: Session) -> dict[str, int]:
+    return dict(session.execute(select(Queue.name, Queue.id)).all())
 
 
 def routing_rules(session: Session) -> list[RoutingRule]:
@@ -65,3 +74,11 @@ def routing_rules(session: Session) -> list[RoutingRule]:
         .order_by(RoutingRule.position, RoutingRule.id)
     )
     return list(session.scalars(stmt))
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> list[Queue]:
+    """These queues, ordered by name (so a parent comes right before its children)."""
+    wanted = list(ids)
+    if not wanted:
+        return []
+    return list(session.scalars(select(Queue).where(Queue.id.in_(wanted)).order_by(Queue.name)))

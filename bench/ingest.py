@@ -1,0 +1,211 @@
+"""Mail ingest throughput: messages per second, durable (fsync'd), on SQLite and PostgreSQL.
+
+Modes:
+- pipe:   one `wikibridge ingest` process per message, as a mail server's pipe runs it, with as
+          many deliveries at once as the machine has cores;
+- lmtp:   a running `wikibridge lmtp` listener, messages delivered over LMTP by several clients;
+- single: the Ingestor in one process, message by message (one commit each);
+- batch:  the Ingestor in one process with group commit (100 messages per commit), as the
+          LMTP listener and IMAP fetch use it.
+
+    python -m bench ingest --messages 2000 --databases sqlite,postgres
+
+Every run starts from an empty, migrated database and checks that every message became an
+article (no loss), then prints one line per mode and database.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import smtplib
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select, text
+
+from bench.mailgen import messages
+from wikibridge import schema
+from wikibridge.config import Settings, load_settings
+from wikibridge.db import make_engine, make_sessionmaker
+from wikibridge.mail.ingest import Ingestor
+from wikibridge.models import Article
+
+ROOT = Path(__file__).resolve().parent.parent
+PG_ADMIN = os.environ.get(
+    "WIKIBRIDGE_BENCH_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+)
+
+
+class Target:
+    """A fresh data directory and database of one kind."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        self.dir = Path(tempfile.mkdtemp(prefix=f"wb-bench-{kind}-"))
+        self.pg_name = ""
+        if kind == "sqlite":
+            self.url = f"sqlite:///{self.dir / 'wikibridge.sqlite3'}"
+        else:
+            self.pg_name = f"wbbench_{uuid.uuid4().hex[:8]}"
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{self.pg_name}"'))
+            admin.dispose()
+            self.url = (
+                create_engine(PG_ADMIN)
+                .url.set(database=self.pg_name)
+                .render_as_string(hide_password=False)
+            )
+        engine = make_engine(self.url)
+        schema.upgrade(engine)
+        engine.dispose()
+        self.env = {
+            **{k: v for k, v in os.environ.items() if not k.startswith("WIKIBRIDGE_")},
+            "WIKIBRIDGE_DATA_DIR": str(self.dir / "data"),
+            "WIKIBRIDGE_DATABASE_URL": self.url,
+            "WIKIBRIDGE_SECRET_KEY": "bench",
+            "PYTHONPATH": str(ROOT),
+        }
+
+    def settings(self) -> Settings:
+        return load_settings(self.env)
+
+    def articles(self) -> int:
+        engine = make_engine(self.url)
+        with engine.connect() as conn:
+            n = conn.scalar(select(func.count()).select_from(Article))
+        engine.dispose()
+        return int(n or 0)
+
+    def remove(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)
+        if self.pg_name:
+            admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{self.pg_name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+def run_single(target: Target, mail: list[bytes]) -> None:
+    engine = make_engine(target.url)
+    ingestor = Ingestor(target.settings(), make_sessionmaker(engine))
+    for raw in mail:
+        ingestor.ingest(raw, source="bench")
+    engine.dispose()
+
+
+def run_batch(target: Target, mail: list[bytes], size: int = 100) -> None:
+    engine = make_engine(target.url)
+    ingestor = Ingestor(target.settings(), make_sessionmaker(engine))
+    for start in range(0, len(mail), size):
+        ingestor.ingest_many(mail[start : start + size], source="bench")
+    engine.dispose()
+
+
+def run_pipe(target: Target, mail: list[bytes]) -> None:
+    def one(raw: bytes) -> int:
+        return subprocess.run(
+            [sys.executable, "-m", "wikibridge", "ingest"],
+            input=raw,
+            env=target.env,
+            cwd=ROOT,
+            capture_output=True,
+            check=False,
+        ).returncode
+
+    with ThreadPoolExecutor(os.cpu_count() or 2) as pool:
+        codes = set(pool.map(one, mail))
+    if codes != {0}:
+        raise SystemExit(f"pipe ingest failed with exit codes {codes}")
+
+
+def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "wikibridge", "lmtp", "--host", "127.0.0.1", "--port", str(port)],
+        env=target.env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+
+        def deliver(part: list[bytes]) -> None:
+            client = smtplib.LMTP("127.0.0.1", port)
+            for raw in part:
+                client.sendmail("sender@example.net", ["info-en@example.org"], raw)
+            client.quit()
+
+        with ThreadPoolExecutor(clients) as pool:
+            list(pool.map(deliver, [mail[i::clients] for i in range(clients)]))
+    finally:
+        server.terminate()
+        server.wait(30)
+
+
+MODES: dict[str, Callable[[Target, list[bytes]], None]] = {
+    "single": run_single,
+    "batch": run_batch,
+    "lmtp": run_lmtp,
+    "pipe": run_pipe,
+}
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench ingest",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--messages", type=int, default=2000, help="messages per run")
+    parser.add_argument(
+        "--pipe-messages",
+        type=int,
+        default=200,
+        help="messages for the pipe mode (a process each: slow by nature)",
+    )
+    parser.add_argument("--databases", default="sqlite,postgres")
+    parser.add_argument("--modes", default="single,batch,lmtp,pipe")
+    args = parser.parse_args(argv)
+    mail = messages(args.messages)
+    print(f"{'mode':8} {'database':9} {'messages':>8} {'seconds':>8} {'msg/s':>8}")
+    for kind in args.databases.split(","):
+        for mode in args.modes.split(","):
+            batch = mail[: args.pipe_messages] if mode == "pipe" else mail
+            target = Target(kind)
+            try:
+                start = time.perf_counter()
+                MODES[mode](target, batch)
+                seconds = time.perf_counter() - start
+                stored = target.articles()
+                if stored != len(batch):
+                    raise SystemExit(f"{mode}/{kind}: {stored} articles for {len(batch)} messages")
+                print(
+                    f"{mode:8} {kind:9} {len(batch):>8} {seconds:>8.2f} "
+                    f"{len(batch) / seconds:>8.1f}",
+                    flush=True,
+                )
+            finally:
+                target.remove()
+
+
+if __name__ == "__main__":
+    main()

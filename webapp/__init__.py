@@ -1,0 +1,54 @@
+"""The volunteers' web app: an app factory, one blueprint per feature.
+
+``create_app()`` reads the settings when it is called (never at import time), so tests and
+``wikibridge serve`` can pass their own.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from wikibridge.config import Settings, load_settings
+
+from . import auth, dashboard, database, health, queues, security, tickets
+
+
+def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
+    if settings is None:
+        settings = load_settings()
+    app = Flask(__name__)
+    app.config.from_mapping(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=10 * 1024 * 1024)
+    security.configure(app, settings)
+    app.config.update(overrides)
+    database.init_app(app, settings)
+    security.init_app(app)
+
+    for module in (auth, dashboard, queues, tickets, health):
+        app.register_blueprint(module.bp)
+    auth.init_app(app)
+
+    app.add_template_filter(_when, "when")
+    app.register_error_handler(HTTPException, _error_page)
+
+    @app.context_processor
+    def _globals() -> dict[str, Any]:
+        return {"demo": settings.demo}
+
+    return app
+
+
+def _when(value: datetime | None) -> str:
+    return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+def _error_page(error: HTTPException) -> Any:
+    if error.code is None or error.code < 400:
+        return error
+    return (
+        render_template("errors/error.html", code=error.code, name=error.name, error=error),
+        error.code,
+    )

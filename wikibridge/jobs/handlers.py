@@ -1,0 +1,16 @@
+"""Job handlers by kind. A new kind of job is one more entry here; the worker loop stays."""
+
+from __future__ import annotations
+
+from wikibridge.tickets.outbound import SEND_MAIL
+
+from .base import Handler
+from .send_mail import send_mail
+
+HANDLERS: dict[str, Handler] = {
+    SEND_MAIL: send_mail,
+}
+
+
+def default_handlers() -> dict[str, Handler]:
+    return dict(HANDLERS)
