@@ -63,6 +63,21 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class WikiSettings:
+    # Wikimedia's User-Agent policy asks for a name and a way to contact the operator.
+    user_agent: str = "wikibridge/0.1"
+    # The policy page cited in edit summaries, per wiki: "WIKI=[[LINK]]" entries, WIKI as in
+    # a queue's wiki (site code or API URL). Wikis not listed use a known default or this one.
+    policy_links: tuple[str, ...] = ()
+    default_policy_link: str = "[[WP:VRT]]"
+    # Seconds of replication lag at which the wiki asks bots to wait (maxlag).
+    maxlag: int = 5
+    timeout: float = 30.0
+    # Retries of one API call within a job (network errors, lag); the outbox retries the job.
+    max_retries: int = 2
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -74,6 +89,7 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     imap: tuple[ImapMailbox, ...] = ()
+    wiki: WikiSettings = field(default_factory=WikiSettings)
     config_file: Path | None = None
 
     @property
@@ -129,6 +145,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"smtp.security must be one of {', '.join(SMTP_SECURITY)}")
     mail = _section(MailSettings, raw.get("mail", {}), "mail", env)
     mailboxes = tuple(_mailbox(i, m) for i, m in enumerate(raw.get("imap", [])))
+    wiki = _section(WikiSettings, raw.get("wiki", {}), "wiki", env)
 
     return Settings(
         data_dir=data_dir,
@@ -141,6 +158,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         mail=mail,
         imap=mailboxes,
+        wiki=wiki,
         config_file=config_file,
     )
 

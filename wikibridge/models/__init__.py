@@ -13,6 +13,7 @@ from .queue import (
 )
 from .ticket import ARTICLE_KINDS, Article, Attachment, Ticket, TicketCounter, TicketLink
 from .volunteer import ACCESS_LEVELS, QueueAccess, Volunteer
+from .wiki import WIKI_ACTION_KINDS, WIKI_ACTION_STATES, WikiAction
 
 __all__ = [
     "ACCESS_LEVELS",
@@ -21,6 +22,8 @@ __all__ = [
     "QUEUE_KINDS",
     "QUEUE_SEPARATOR",
     "RULE_FIELDS",
+    "WIKI_ACTION_KINDS",
+    "WIKI_ACTION_STATES",
     "Article",
     "Attachment",
     "AuditEvent",
@@ -36,5 +39,6 @@ __all__ = [
     "TicketCounter",
     "TicketLink",
     "Volunteer",
+    "WikiAction",
     "utcnow",
 ]
