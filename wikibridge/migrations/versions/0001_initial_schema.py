@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:55:49.650578
+Create Date: 2026-11-21 23:39:19.300222
 """
 
 from collections.abc import Sequence
