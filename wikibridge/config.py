@@ -75,6 +75,9 @@ class WikiSettings:
     timeout: float = 30.0
     # Retries of one API call within a job (network errors, lag); the outbox retries the job.
     max_retries: int = 2
+    # The bot account for bot tasks (BotPassword login name "User@appid" and its password).
+    bot_username: str = ""
+    bot_password: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge.config import Settings
-from wikibridge.models import OutboxJob
+from wikibridge.models import OutboxJob, Volunteer
+from wikibridge.wiki.base import Credentials
 
 # Run by the worker in the transaction that marks the job done (e.g. to add an audit event),
 # so that the record of the side effect and the job's state change commit together.
@@ -22,6 +23,9 @@ class JobContext:
     sessions: sessionmaker[Session]
     # TLS trust for the SMTP server; None: the system's certificates (or SSL_CERT_FILE).
     smtp_ssl_context: ssl.SSLContext | None = None
+    # The wiki login for an action: a volunteer's own, or the bot's (None). Default: the
+    # settings' (wikibridge.wiki.credentials).
+    credentials_for: Callable[[Volunteer | None], Credentials] | None = None
 
 
 # A handler carries out one job. It opens its own short sessions (never one spanning the side
