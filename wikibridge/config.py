@@ -56,6 +56,8 @@ class MailSettings:
     system_addresses: tuple[str, ...] = ()
     fallback_queue: str = "Raw"
     spam_queue: str = "Junk"
+    # Where editors' review requests of on-wiki actions go (a queue of kind "review").
+    review_queue: str = "Review"
     spam_score_threshold: float = 5.0
     auto_reply_daily_cap: int = 5
     # Largest message accepted by ingest, in bytes; bigger ones are quarantined, not dropped.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, String, UniqueConstraint
+from sqlalchemy import BigInteger, ForeignKey, Index, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -30,8 +30,10 @@ class Volunteer(Base):
 
 
 class QueueAccess(Base):
+    """A grant of a level on a queue. Revoking sets ``revoked_at`` and keeps the row, so
+    "did this volunteer have access at time T?" stays answerable (public verification)."""
+
     __tablename__ = "queue_access"
-    __table_args__ = (UniqueConstraint("volunteer_id", "queue_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     volunteer_id: Mapped[int] = mapped_column(ForeignKey("volunteers.id"), index=True)
@@ -39,3 +41,15 @@ class QueueAccess(Base):
     level: Mapped[str] = mapped_column(String(10))  # one of ACCESS_LEVELS
     granted_at: Mapped[datetime] = mapped_column(default=utcnow)
     granted_by_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))
+    revoked_at: Mapped[datetime | None]
+
+
+# At most one live grant per volunteer and queue; revoked ones are history.
+Index(
+    "uq_queue_access_live",
+    QueueAccess.volunteer_id,
+    QueueAccess.queue_id,
+    unique=True,
+    sqlite_where=QueueAccess.revoked_at.is_(None),
+    postgresql_where=QueueAccess.revoked_at.is_(None),
+)

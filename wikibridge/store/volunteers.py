@@ -33,21 +33,40 @@ def grant(
     *,
     granted_by_id: int | None = None,
 ) -> QueueAccess:
-    """Give a volunteer a level on a queue (and, by inheritance, on the queues below it)."""
+    """Give a volunteer a level on a queue (and, by inheritance, on the queues below it).
+
+    Changing the level of a live grant keeps its row; after a revocation a new row starts, so
+    the history of who had access when is kept (public verification asks about it).
+    """
     if level not in ACCESS_LEVELS:
         raise ValueError(f"access level must be one of {', '.join(ACCESS_LEVELS)}")
-    stmt = select(QueueAccess).where(
-        QueueAccess.volunteer_id == volunteer_id, QueueAccess.queue_id == queue_id
-    )
-    access = session.scalars(stmt).one_or_none()
+    access = live_grant(session, volunteer_id, queue_id)
     if access is None:
-        access = QueueAccess(volunteer_id=volunteer_id, queue_id=queue_id)
+        access = QueueAccess(volunteer_id=volunteer_id, queue_id=queue_id, granted_at=utcnow())
         session.add(access)
     access.level = level
     access.granted_by_id = granted_by_id
-    access.granted_at = utcnow()
     session.flush()
     return access
+
+
+def live_grant(session: Session, volunteer_id: int, queue_id: int) -> QueueAccess | None:
+    stmt = select(QueueAccess).where(
+        QueueAccess.volunteer_id == volunteer_id,
+        QueueAccess.queue_id == queue_id,
+        QueueAccess.revoked_at.is_(None),
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def revoke(session: Session, volunteer_id: int, queue_id: int) -> bool:
+    """End a volunteer's grant on a queue; the row stays as history. False if none was live."""
+    access = live_grant(session, volunteer_id, queue_id)
+    if access is None:
+        return False
+    access.revoked_at = utcnow()
+    session.flush()
+    return True
 
 
 def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:

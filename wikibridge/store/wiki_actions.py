@@ -50,11 +50,13 @@ def queue_path(session: Session, queue_id: int) -> list[Queue]:
 
 
 def access_levels(session: Session, volunteer_id: int, queue_ids: list[int]) -> dict[int, str]:
-    """The volunteer's direct grants on these queues: queue id -> level."""
+    """The volunteer's direct live (not revoked) grants on these queues: queue id -> level."""
     if not queue_ids:
         return {}
     stmt = select(QueueAccess.queue_id, QueueAccess.level).where(
-        QueueAccess.volunteer_id == volunteer_id, QueueAccess.queue_id.in_(queue_ids)
+        QueueAccess.volunteer_id == volunteer_id,
+        QueueAccess.queue_id.in_(queue_ids),
+        QueueAccess.revoked_at.is_(None),
     )
     return {queue_id: level for queue_id, level in session.execute(stmt).all()}
 

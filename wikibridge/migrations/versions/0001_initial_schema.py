@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 23:39:19.300222
+Create Date: 2026-11-21 23:44:52.442492
 """
 
 from collections.abc import Sequence
@@ -94,15 +94,16 @@ def upgrade() -> None:
     sa.Column('level', sa.String(length=10), nullable=False),
     sa.Column('granted_at', wikibridge.models.base.UTCDateTime(timezone=True), nullable=False),
     sa.Column('granted_by_id', sa.Integer(), nullable=True),
+    sa.Column('revoked_at', wikibridge.models.base.UTCDateTime(timezone=True), nullable=True),
     sa.ForeignKeyConstraint(['granted_by_id'], ['volunteers.id'], name=op.f('fk_queue_access_granted_by_id_volunteers')),
     sa.ForeignKeyConstraint(['queue_id'], ['queues.id'], name=op.f('fk_queue_access_queue_id_queues')),
     sa.ForeignKeyConstraint(['volunteer_id'], ['volunteers.id'], name=op.f('fk_queue_access_volunteer_id_volunteers')),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_queue_access')),
-    sa.UniqueConstraint('volunteer_id', 'queue_id', name=op.f('uq_queue_access_volunteer_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_queue_access'))
     )
     with op.batch_alter_table('queue_access', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_queue_access_queue_id'), ['queue_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_queue_access_volunteer_id'), ['volunteer_id'], unique=False)
+        batch_op.create_index('uq_queue_access_live', ['volunteer_id', 'queue_id'], unique=True, sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
 
     op.create_table('queue_addresses',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -330,6 +331,7 @@ def downgrade() -> None:
 
     op.drop_table('queue_addresses')
     with op.batch_alter_table('queue_access', schema=None) as batch_op:
+        batch_op.drop_index('uq_queue_access_live', sqlite_where=sa.text('revoked_at IS NULL'), postgresql_where=sa.text('revoked_at IS NULL'))
         batch_op.drop_index(batch_op.f('ix_queue_access_volunteer_id'))
         batch_op.drop_index(batch_op.f('ix_queue_access_queue_id'))
 
