@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, false, func, literal, select
+from sqlalchemy import case, false, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from wikibridge.models import ACCESS_LEVELS, Queue, QueueAccess, Volunteer
@@ -77,9 +77,10 @@ def grants(
     names = sorted(set(usernames))
     if not ids and not names:
         return []
-    cond = Volunteer.id.in_(ids) if ids else false()
-    if names:
-        cond = cond | Volunteer.username.in_(names)
+    cond = or_(
+        Volunteer.id.in_(ids) if ids else false(),
+        Volunteer.username.in_(names) if names else false(),
+    )
     stmt = (
         select(
             QueueAccess.volunteer_id,
