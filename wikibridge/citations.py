@@ -119,12 +119,13 @@ def normal_title(title: str) -> str:
 
 
 def _needles(title: str) -> tuple[str, ...]:
-    """What a mail naming the page would contain: the file's name, with spaces or underscores."""
+    """What a mail naming the page would contain: the file's name with spaces or underscores,
+    lower case (and as written, for letters the database cannot lower-case)."""
     name = normal_title(title)
     if ":" in name and name.split(":", 1)[0].lower() in FILE_NAMESPACES:
         name = name.split(":", 1)[1]
-    name = name.lower()
-    return tuple(dict.fromkeys((name, name.replace(" ", "_"))))
+    forms = (name.lower(), name)
+    return tuple(dict.fromkeys(f for form in forms for f in (form, form.replace(" ", "_"))))
 
 
 def _check_chunk(

@@ -6,13 +6,16 @@ inside the database, for a page title, and the answer is a yes or no.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, literal, or_, select
+from sqlalchemy import literal, select, text
 from sqlalchemy.orm import Session, aliased
 
-from wikibridge.models import Article, Queue, Ticket, WikiAction
+from wikibridge.models import Queue, Ticket, WikiAction
+
+from .dialect import is_postgres
 
 # Merge chains are short; this stops a loop should a broken chain point back at itself.
 MAX_MERGE_DEPTH = 20
@@ -100,29 +103,44 @@ def articles_mention(
     session: Session, questions: Sequence[tuple[Sequence[int], Sequence[str]]]
 ) -> list[bool]:
     """For each (ticket ids, needles): whether an article of those tickets has one of the
-    needles (lower case) in its subject or the start of its body. One query, one row."""
-    if not questions:
-        return []
-    columns = []
-    for i, (ticket_ids, needles) in enumerate(questions):
-        if not ticket_ids or not needles:
-            columns.append(literal(False).label(f"q{i}"))
-            continue
-        subject = func.lower(Article.subject)
-        body = func.lower(func.substr(Article.body_text, 1, MAX_SCAN_CHARS))
-        found = exists().where(
-            Article.ticket_id.in_(list(ticket_ids)),
-            or_(
-                *(
-                    col.contains(needle, autoescape=True)
-                    for needle in needles
-                    for col in (subject, body)
-                )
-            ),
-        )
-        columns.append(found.label(f"q{i}"))
-    row = session.execute(select(*columns)).one()
-    return [bool(v) for v in row]
+    needles in its lower-cased subject or the start of its body.
+
+    One statement of a fixed shape, whatever the number of questions: they travel as one JSON
+    parameter, unpacked by the database (json_each, jsonb_to_recordset), so a batch of
+    hundreds costs one round trip and no SQL compilation per question.
+    """
+    rows = [
+        {"i": i, "t": ticket_id, "n": needle}
+        for i, (ticket_ids, needles) in enumerate(questions)
+        for ticket_id in sorted(set(ticket_ids))
+        for needle in dict.fromkeys(needles)
+        if needle
+    ]
+    if not rows:
+        return [False] * len(questions)
+    stmt = _MENTION_PG if is_postgres(session) else _MENTION_SQLITE
+    found = set(session.scalars(stmt, {"questions": json.dumps(rows), "scan": MAX_SCAN_CHARS}))
+    return [i in found for i in range(len(questions))]
+
+
+_MENTION_PG = text(
+    """
+    SELECT DISTINCT q.i
+    FROM jsonb_to_recordset(CAST(:questions AS jsonb)) AS q(i integer, t integer, n text)
+    JOIN articles a ON a.ticket_id = q.t
+    WHERE strpos(lower(a.subject), q.n) > 0
+       OR strpos(lower(substr(a.body_text, 1, :scan)), q.n) > 0
+    """
+)
+_MENTION_SQLITE = text(
+    """
+    SELECT DISTINCT json_extract(q.value, '$.i')
+    FROM json_each(:questions) AS q
+    JOIN articles a ON a.ticket_id = json_extract(q.value, '$.t')
+    WHERE instr(lower(a.subject), json_extract(q.value, '$.n')) > 0
+       OR instr(lower(substr(a.body_text, 1, :scan)), json_extract(q.value, '$.n')) > 0
+    """
+)
 
 
 def ticket_and_queue_kind(session: Session, number: str) -> tuple[Ticket, str] | None:
