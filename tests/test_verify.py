@@ -6,15 +6,17 @@ import json
 from datetime import date, timedelta
 
 import pytest
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tests import verify_world as vw
 from wikibridge import access
-from wikibridge.models import Ticket, Volunteer, WikiAction, utcnow
+from wikibridge.models import QueueAccess, Ticket, Volunteer, WikiAction, utcnow
 from wikibridge.store import access as access_store
 from wikibridge.store import volunteers
 from wikibridge.tickets.numbers import format_number
 from wikibridge.verify import check_revision, ticket_facts
+from wikibridge.wiki.checks import ActionRefused, check_local
 
 MISSING = format_number(date(2021, 5, 4), "10", 77777)
 
@@ -191,3 +193,30 @@ def test_grant_on_a_parent_queue_covers_the_child(session: Session, world: vw.Wo
     who = world.volunteers["Infoonly"]
     assert access_store.had_access(session, who, world.queues["info"], vw.EDIT_TIME)
     assert not access_store.had_access(session, who, world.queues["permissions"], vw.EDIT_TIME)
+
+
+def test_one_live_grant_per_volunteer_and_queue(session: Session, world: vw.World) -> None:
+    session.add(
+        QueueAccess(
+            volunteer_id=world.volunteers["Gone"], queue_id=world.queues["permissions"], level="ro"
+        )
+    )
+    session.flush()  # the revoked grant is history: a new live one is fine
+    session.add(
+        QueueAccess(
+            volunteer_id=world.volunteers["Alice"], queue_id=world.queues["permissions"], level="ro"
+        )
+    )
+    with pytest.raises(IntegrityError):
+        session.flush()
+
+
+def test_a_revoked_grant_allows_no_action(session: Session, world: vw.World) -> None:
+    ticket = session.get(Ticket, world.permission_ticket_id)
+    gone = session.get(Volunteer, world.volunteers["Gone"])
+    alice = session.get(Volunteer, world.volunteers["Alice"])
+    assert ticket is not None and gone is not None and alice is not None
+    params = {"page": vw.OTHER_FILE}
+    assert check_local(session, ticket, alice, "permission", params).page == vw.OTHER_FILE
+    with pytest.raises(ActionRefused, match="no read-write access"):
+        check_local(session, ticket, gone, "permission", params)
