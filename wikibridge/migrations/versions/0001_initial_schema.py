@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 22:42:51.686730
+Create Date: 2026-11-21 23:25:42.543762
 """
 
 from collections.abc import Sequence
@@ -86,6 +86,19 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('canned_responses', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_canned_responses_queue_id'), ['queue_id'], unique=False)
+
+    op.create_table('news_items',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('title', sa.String(length=200), nullable=False),
+    sa.Column('body', sa.Text(), nullable=False),
+    sa.Column('published', sa.Boolean(), nullable=False),
+    sa.Column('created_at', wikibridge.models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('author_id', sa.Integer(), nullable=True),
+    sa.ForeignKeyConstraint(['author_id'], ['volunteers.id'], name=op.f('fk_news_items_author_id_volunteers')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_news_items'))
+    )
+    with op.batch_alter_table('news_items', schema=None) as batch_op:
+        batch_op.create_index('ix_news_items_published', ['published', 'created_at'], unique=False)
 
     op.create_table('queue_access',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -301,6 +314,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_queue_access_queue_id'))
 
     op.drop_table('queue_access')
+    with op.batch_alter_table('news_items', schema=None) as batch_op:
+        batch_op.drop_index('ix_news_items_published')
+
+    op.drop_table('news_items')
     with op.batch_alter_table('canned_responses', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_canned_responses_queue_id'))
 
