@@ -11,9 +11,12 @@ from wikibridge.models import AuditEvent
 
 
 def events(session: Session, action: str) -> list[AuditEvent]:
-    session.expire_all()
+    """The events with this action, oldest first, read afresh. The read transaction ends here,
+    so the test session never holds SQLite's write lock while the app serves a request."""
     stmt = select(AuditEvent).where(AuditEvent.action == action).order_by(AuditEvent.id)
-    return list(session.scalars(stmt))
+    found = list(session.scalars(stmt))
+    session.commit()
+    return found
 
 
 def last(session: Session, action: str) -> tuple[int | None, dict[str, Any]]:
@@ -21,3 +24,10 @@ def last(session: Session, action: str) -> tuple[int | None, dict[str, Any]]:
     found = events(session, action)
     assert found, f"no {action} event"
     return found[-1].volunteer_id, found[-1].detail
+
+
+def reload(session: Session, *objects: object) -> None:
+    """Read these rows again (the app changed them), then end the read transaction."""
+    for obj in objects:
+        session.refresh(obj)
+    session.commit()
