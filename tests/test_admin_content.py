@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from wikibridge import access
-from wikibridge.admin import Invalid, NotFound, content
+from wikibridge.admin import content
+from wikibridge.admin.base import Invalid, NotFound
 
 from .admin_audit import last
 from .webapp import admin_support

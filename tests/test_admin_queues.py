@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from wikibridge import access
-from wikibridge.admin import Invalid, NotFound, queues
+from wikibridge.admin import queues
+from wikibridge.admin.base import Invalid, NotFound
 from wikibridge.store import queues as store_queues
 
 from .admin_audit import last

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from wikibridge import access
-from wikibridge.admin import Invalid, NotFound, rules
+from wikibridge.admin import rules
+from wikibridge.admin.base import Invalid, NotFound
 from wikibridge.config import Settings
 from wikibridge.mail.route import RoutingTable
 

@@ -6,7 +6,8 @@ import pytest
 from sqlalchemy.orm import Session
 
 from wikibridge import access
-from wikibridge.admin import Invalid, NotFound, overview, volunteers
+from wikibridge.admin import overview, volunteers
+from wikibridge.admin.base import Invalid, NotFound
 
 from .admin_audit import events, last
 from .webapp import admin_support, helpers

@@ -10,7 +10,7 @@ from werkzeug.exceptions import NotFound as HTTPNotFound
 from werkzeug.wrappers import Response
 
 from wikibridge import access
-from wikibridge.admin import Invalid, NotFound
+from wikibridge.admin.base import Invalid, NotFound
 
 from ..database import db
 

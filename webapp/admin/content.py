@@ -8,7 +8,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from wikibridge import access
-from wikibridge.admin import Invalid, content, queues
+from wikibridge.admin import content, queues
+from wikibridge.admin.base import Invalid
 
 from ..database import db
 from .common import act, bp

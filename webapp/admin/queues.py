@@ -8,7 +8,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from wikibridge import access
-from wikibridge.admin import Invalid, queues
+from wikibridge.admin import queues
+from wikibridge.admin.base import Invalid
 from wikibridge.models import QUEUE_KINDS, Queue
 
 from ..database import db, settings

@@ -8,7 +8,8 @@ from flask import abort, flash, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from wikibridge import access
-from wikibridge.admin import Invalid, queues, rules
+from wikibridge.admin import queues, rules
+from wikibridge.admin.base import Invalid
 from wikibridge.models import RULE_FIELDS, RoutingRule
 
 from ..database import db, settings

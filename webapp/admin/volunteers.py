@@ -8,7 +8,8 @@ from flask import g, render_template, request, url_for
 from werkzeug.wrappers import Response
 
 from wikibridge import access
-from wikibridge.admin import Invalid, NotFound, overview, queues, volunteers
+from wikibridge.admin import overview, queues, volunteers
+from wikibridge.admin.base import Invalid, NotFound
 from wikibridge.models import ACCESS_LEVELS
 
 from ..database import db

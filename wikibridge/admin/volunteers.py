@@ -12,7 +12,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from wikibridge import access
-from wikibridge.access import Scope
+from wikibridge.access import NOBODY, Scope
 from wikibridge.models import ACCESS_LEVELS, Queue, QueueAccess, Volunteer
 from wikibridge.store import admin_queues, admin_volunteers, volunteers
 
@@ -172,6 +172,40 @@ def set_public_listing(session: Session, volunteer: Volunteer, listed: bool) -> 
 def public_usernames(session: Session) -> list[str]:
     """The public volunteer list: usernames of approved, active volunteers who opted in."""
     return admin_volunteers.public_usernames(session)
+
+
+def make_global_admin(session: Session, username: str, admin: bool = True) -> Volunteer:
+    """The operator's way to name (or remove) a global admin, from the command line.
+
+    The volunteer must have logged in once. Naming an admin also approves them: the operator
+    vouches that they have identified. Recorded in the audit log without an acting volunteer.
+    """
+    matches = admin_volunteers.by_username(session, username)
+    if not matches:
+        raise Invalid(f"there is no volunteer {username!r}: they must log in once first")
+    if len(matches) > 1:
+        raise Invalid(f"several volunteers are named {username!r}")
+    volunteer = matches[0]
+    if admin and not volunteer.active:
+        raise Invalid(f"{username} is deactivated")
+    before = {"is_admin": volunteer.is_admin, "approved": volunteer.approved}
+    volunteer.is_admin = admin
+    if admin and not volunteer.approved:
+        volunteer.approved = volunteer.identified = True
+    session.flush()
+    after = {"is_admin": volunteer.is_admin, "approved": volunteer.approved}
+    if before != after:
+        record(
+            session,
+            NOBODY,
+            "global_admin_set",
+            target_id=volunteer.id,
+            target=username,
+            before=before,
+            after=after,
+            by="command line",
+        )
+    return volunteer
 
 
 def _grants(session: Session, scope: Scope, rows: list[QueueAccess]) -> dict[int, list[Grant]]:

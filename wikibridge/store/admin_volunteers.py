@@ -53,3 +53,8 @@ def public_usernames(session: Session) -> list[str]:
         .order_by(Volunteer.username)
     )
     return list(session.scalars(stmt))
+
+
+def by_username(session: Session, username: str) -> list[Volunteer]:
+    stmt = select(Volunteer).where(Volunteer.username == username).order_by(Volunteer.id)
+    return list(session.scalars(stmt))
