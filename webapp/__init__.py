@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from wikibridge.config import Settings, load_settings
 
-from . import auth, dashboard, database, health, queues, security, tickets
+from . import admin, auth, dashboard, database, health, queues, security, tickets
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     for module in (auth, dashboard, queues, tickets, health):
         app.register_blueprint(module.bp)
     auth.init_app(app)
+    admin.init_app(app)  # the admin pages, /volunteers and /preferences
 
     app.add_template_filter(_when, "when")
     app.register_error_handler(HTTPException, _error_page)
