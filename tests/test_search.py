@@ -259,3 +259,15 @@ def test_highlight_marks_split_into_plain_pieces() -> None:
     assert segments(f"a {s}<b>{e} c") == [("a ", False), ("<b>", True), (" c", False)]
     assert segments(f"{e}{e}x{s}") == [("x", False)]
     assert segments("") == []
+
+
+def test_results_can_be_ordered_by_date(session: Session, info: Queue) -> None:
+    old = new_ticket(session, info, "harbour harbour harbour")
+    old.created_at = datetime(2024, 1, 1, tzinfo=UTC)
+    new = new_ticket(session, info, "harbour and many other words in a longer text")
+    scope = scope_of(session, info)
+    assert numbers(run(session, scope, "harbour", sort="newest")) == [new.number, old.number]
+    assert numbers(run(session, scope, "harbour", sort="oldest")) == [old.number, new.number]
+    assert numbers(run(session, scope, "harbour", sort="DROP TABLE")) == numbers(
+        run(session, scope, "harbour", sort="relevance")
+    )

@@ -14,13 +14,20 @@ from flask import Blueprint, abort, g, render_template, request, url_for
 
 from wikibridge import access
 from wikibridge.tickets.listing import STATE_FILTERS
-from wikibridge.tickets.search import DEFAULT_STATE, QueryError, SearchForm, search
+from wikibridge.tickets.search import (
+    DEFAULT_SORT,
+    DEFAULT_STATE,
+    SORTS,
+    QueryError,
+    SearchForm,
+    search,
+)
 
 from .database import db
 
 bp = Blueprint("search", __name__)
 # The query string of a search, without the page: kept by the pager links.
-FIELDS = ("q", "queue", "state", "from", "to", "sender")
+FIELDS = ("q", "queue", "state", "from", "to", "sender", "sort")
 
 
 class FormError(ValueError):
@@ -54,6 +61,7 @@ def _page() -> int:
 def _form() -> SearchForm:
     """The form as sent; raises FormError for a date that is not one."""
     state = request.args.get("state", DEFAULT_STATE)
+    sort = request.args.get("sort", DEFAULT_SORT)
     return SearchForm(
         text=request.args.get("q", ""),
         queue_id=_queue_id(),
@@ -61,6 +69,7 @@ def _form() -> SearchForm:
         since=_day("from"),
         until=_day("to"),
         sender=request.args.get("sender", ""),
+        sort=sort if sort in SORTS else DEFAULT_SORT,
         page=_page(),
     )
 
@@ -99,5 +108,6 @@ def index() -> Any:
         message=message,
         queues=access.visible_queues(session, g.scope),
         states=list(STATE_FILTERS),
+        sorts=SORTS,
         page_url=_pager(),
     )

@@ -140,6 +140,10 @@ def test_filters_and_pages_keep_the_query(
     assert "Tickets 26–30 of 30" in second
     shown = set(re.findall(r"/tickets/(\d+)", first + second))
     assert shown == set(made)
+    oldest = client.get("/search?q=windmill&sort=oldest").get_data(as_text=True)
+    assert re.findall(r"/tickets/(\d+)", oldest)[0] == made[0]
+    assert "oldest first" in oldest
+    assert "best match first." in client.get("/search?q=windmill&sort=1;--").get_data(as_text=True)
     closed = client.get("/search?q=windmill&state=closed").get_data(as_text=True)
     assert "Nothing found" in closed
     bad_date = client.get("/search?q=windmill&from=yesterday").get_data(as_text=True)

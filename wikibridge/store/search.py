@@ -133,6 +133,17 @@ def _candidates(
     return stmt.subquery("candidates")
 
 
+ORDERS = ("relevance", "newest", "oldest")
+
+
+def _order(order: str, score: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    if order == "newest":
+        return (Ticket.created_at.desc(), Ticket.id.desc())
+    if order == "oldest":
+        return (Ticket.created_at.asc(), Ticket.id.asc())
+    return (score.desc(), Ticket.created_at.desc(), Ticket.id.desc())
+
+
 def search(
     session: Session,
     *,
@@ -142,9 +153,11 @@ def search(
     limit: int,
     offset: int,
     candidates: int,
+    order: str = "relevance",
 ) -> Found:
-    """One page of tickets whose articles match, best first. `fts5` and `websearch` are the same
-    query written for each database (see :mod:`wikibridge.tickets.search_query`)."""
+    """One page of tickets whose articles match, in one of ORDERS (best first unless told
+    otherwise; an unknown order is the default). `fts5` and `websearch` are the same query
+    written for each database (see :mod:`wikibridge.tickets.search_query`)."""
     if not filters.queue_ids:
         return Found([], 0, False)
     found = _candidates(session, fts5, websearch, filters, candidates)
@@ -164,7 +177,7 @@ def search(
         select(Ticket, best.c.article_id, best.c.score, func.count().over(), best.c.articles)
         .join(best, best.c.ticket_id == Ticket.id)
         .where(best.c.nth == 1)
-        .order_by(best.c.score.desc(), Ticket.created_at.desc(), Ticket.id.desc())
+        .order_by(*_order(order, best.c.score))
         .limit(limit)
         .offset(offset)
     )

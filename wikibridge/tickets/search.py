@@ -28,10 +28,13 @@ PAGE_SIZE = 25
 MAX_PAGES = 20  # a hard cap on the offset: 500 tickets
 CANDIDATES = 10_000  # matching articles ranked per search, the newest
 DEFAULT_STATE = "all"
+# The orders results can be shown in; unknown ones fall back to the default.
+SORTS = {"relevance": "best match first", "newest": "newest first", "oldest": "oldest first"}
+DEFAULT_SORT = "relevance"
 MAX_SENDER = 320
 NUMBER_LENGTH = 16
 
-__all__ = ["QueryError", "SearchForm", "SearchPage", "Result", "search", "segments"]
+__all__ = ["SORTS", "QueryError", "Result", "SearchForm", "SearchPage", "search", "segments"]
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class SearchForm:
     since: date | None = None  # messages from this day on (UTC)
     until: date | None = None  # messages up to and including this day (UTC)
     sender: str = ""  # an address, or @domain
+    sort: str = DEFAULT_SORT
     page: int = 1
 
 
@@ -136,6 +140,7 @@ def search(
         limit=page_size,
         offset=(page - 1) * page_size,
         candidates=CANDIDATES,
+        order=form.sort if form.sort in SORTS else DEFAULT_SORT,
     )
     texts = store.snippets(
         session, fts5=fts5, websearch=websearch, article_ids=[h.article_id for h in found.hits]
