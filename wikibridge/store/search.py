@@ -56,9 +56,8 @@ BM25_WEIGHTS = (2.0, 1.0)
 
 _SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 _FTS = table("article_fts", column("rowid"))
-_FTS_MATCH_COLUMN: ColumnElement[Any] = literal_column(
-    "article_fts"
-)  # FTS5: the table's own name, in MATCH
+# FTS5 names the table itself on the left of MATCH and as the first argument of bm25/snippet.
+_FTS_MATCH_COLUMN: ColumnElement[Any] = literal_column("article_fts")
 _PG_VECTOR: ColumnElement[Any] = literal_column("articles.article_fts")
 
 
