@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from wikibridge.config import Settings, load_settings
 
-from . import admin, auth, dashboard, database, health, queues, security, tickets
+from . import admin, auth, dashboard, database, health, queues, search, security, stats, tickets
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -27,7 +27,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     database.init_app(app, settings)
     security.init_app(app)
 
-    for module in (auth, dashboard, queues, tickets, health):
+    for module in (auth, dashboard, queues, tickets, search, stats, health):
         app.register_blueprint(module.bp)
     auth.init_app(app)
     admin.init_app(app)  # the admin pages, /volunteers and /preferences
