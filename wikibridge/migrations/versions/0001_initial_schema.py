@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 23:53:54.744106
+Create Date: 2026-11-21 23:56:45.660119
 """
 
 from collections.abc import Sequence
@@ -215,6 +215,8 @@ def upgrade() -> None:
             batch_op.f("ix_tickets_merged_into_id"), ["merged_into_id"], unique=False
         )
         batch_op.create_index("ix_tickets_owner_state", ["owner_id", "state"], unique=False)
+        batch_op.create_index("ix_tickets_queue_closed", ["queue_id", "closed_at"], unique=False)
+        batch_op.create_index("ix_tickets_queue_created", ["queue_id", "created_at"], unique=False)
         batch_op.create_index(
             "ix_tickets_queue_state_updated",
             ["queue_id", "state", "updated_at", "id"],
@@ -416,6 +418,8 @@ def downgrade() -> None:
     with op.batch_alter_table("tickets", schema=None) as batch_op:
         batch_op.drop_index("ix_tickets_requester")
         batch_op.drop_index("ix_tickets_queue_state_updated")
+        batch_op.drop_index("ix_tickets_queue_created")
+        batch_op.drop_index("ix_tickets_queue_closed")
         batch_op.drop_index("ix_tickets_owner_state")
         batch_op.drop_index(batch_op.f("ix_tickets_merged_into_id"))
 
