@@ -14,20 +14,22 @@ from werkzeug.exceptions import HTTPException
 
 from wikibridge.config import Settings, load_settings
 
-from . import auth, dashboard, database, health, queues, security, tickets
+from . import actions, auth, dashboard, database, health, queues, reply, security, tickets
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings is None:
         settings = load_settings()
     app = Flask(__name__)
-    app.config.from_mapping(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=10 * 1024 * 1024)
+    # A reply's files plus its text; larger requests are refused (413) before a view runs.
+    max_request = max(10, settings.tickets.max_attachment_bytes // (1024 * 1024) + 2) * 1024 * 1024
+    app.config.from_mapping(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=max_request)
     security.configure(app, settings)
     app.config.update(overrides)
     database.init_app(app, settings)
     security.init_app(app)
 
-    for module in (auth, dashboard, queues, tickets, health):
+    for module in (auth, dashboard, queues, tickets, actions, reply, health):
         app.register_blueprint(module.bp)
     auth.init_app(app)
 

@@ -24,12 +24,23 @@ def new_message_id(ticket: Ticket, domain: str) -> str:
 
 
 def queue_sender(session: Session, queue: Queue) -> str:
-    """The From of mail sent from a queue: its first address, with its display name."""
-    addresses = queues.addresses_of(session, queue.id)
-    if not addresses:
-        return ""
-    first = addresses[0]
-    return f"{first.display_name} <{first.address}>" if first.display_name else first.address
+    """The From of mail sent from a queue: its first address, with its display name.
+
+    A queue without an address sends from the nearest queue above it that has one
+    ("info-en::Wikipedia" answers as info-en).
+    """
+    current: Queue | None = queue
+    seen: set[int] = set()
+    while current is not None and current.id not in seen and len(seen) < 20:
+        seen.add(current.id)
+        addresses = queues.addresses_of(session, current.id)
+        if addresses:
+            first = addresses[0]
+            if first.display_name:
+                return f"{first.display_name} <{first.address}>"
+            return first.address
+        current = session.get(Queue, current.parent_id) if current.parent_id else None
+    return ""
 
 
 def queue_outbound(
