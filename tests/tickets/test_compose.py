@@ -63,13 +63,17 @@ def test_draft_has_salutation_canned_text_and_signature(world: World) -> None:
         compose.compose(world.session, world.actor(world.carol), world.ticket.number)
 
 
-def test_canned_responses_of_parent_queues_are_offered(world: World) -> None:
+def test_a_sub_queue_offers_its_parents_canned_responses_and_address(world: World) -> None:
     canned_responses(world)
     sub = queues.ensure(world.session, "info-en::Wikipedia")
     ticket = world.new_ticket(sub)
     world.session.commit()
     form = compose.compose(world.session, world.actor(world.alice), ticket.number)
     assert [c.name for c in form.canned] == ["Corrected", "Thanks"]
+    assert form.sender == "Wikipedia information team <info-en@example.org>"
+    draft = Draft(to="jane@example.net", subject="Re: x", body="Done.")
+    reply = compose.reply(world.session, world.actor(world.alice), ticket.number, draft)
+    assert reply.sender == form.sender
 
 
 def test_reply_with_a_canned_response_goes_through_the_outbox(world: World) -> None:

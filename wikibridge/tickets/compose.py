@@ -69,6 +69,7 @@ class Upload:
 class ComposeForm:
     ticket: Ticket
     queue: Queue
+    sender: str  # the From of the reply; empty when the queue has no address to send from
     draft: Draft
     canned: list[CannedResponse]
     chosen: int | None
@@ -108,9 +109,8 @@ def compose(
     # The salutation, the canned text (or room to write), the signature.
     parts = (texts.fill(queue.salutation, values), middle, texts.fill(queue.signature, values))
     body = "\n\n".join(texts.join_parts(p) for p in parts).strip("\n")
-    return ComposeForm(
-        ticket, queue, Draft(to=to, subject=subject, body=body), responses, canned_id
-    )
+    draft = Draft(to=to, subject=subject, body=body)
+    return ComposeForm(ticket, queue, queue_sender(session, queue), draft, responses, canned_id)
 
 
 def reply(
