@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from wikibridge.config import Settings
-from wikibridge.models import Article, Ticket, TicketLink, Volunteer
-from wikibridge.store import articles, audit, queues, tickets
+from wikibridge.models import Article, Ticket, Volunteer
+from wikibridge.store import articles, audit, links, queues, tickets
 from wikibridge.store import verify as verify_store
 from wikibridge.tickets.numbers import is_valid
 from wikibridge.tickets.outbound import queue_outbound
@@ -74,7 +74,7 @@ def request_review(session: Session, settings: Settings, request: ReviewRequest)
         queue_id=queue.id,
         requester=request.email,
     )
-    session.add(TicketLink(source_id=review.id, target_id=original.id, kind=REVIEW_KIND))
+    links.add(session, review.id, original.id, REVIEW_KIND)
     sender = f"{request.username} <{request.email}>" if request.email else request.username
     articles.add(
         session,
