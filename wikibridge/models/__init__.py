@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .events import JOB_STATES, AuditEvent, AutoReply, OutboxJob
+from .oauth import OAUTH_PROTOCOLS, OAuthToken
 from .queue import (
     QUEUE_KINDS,
     QUEUE_SEPARATOR,
@@ -18,6 +19,7 @@ __all__ = [
     "ACCESS_LEVELS",
     "ARTICLE_KINDS",
     "JOB_STATES",
+    "OAUTH_PROTOCOLS",
     "QUEUE_KINDS",
     "QUEUE_SEPARATOR",
     "RULE_FIELDS",
@@ -27,6 +29,7 @@ __all__ = [
     "AutoReply",
     "Base",
     "CannedResponse",
+    "OAuthToken",
     "OutboxJob",
     "Queue",
     "QueueAccess",
