@@ -14,7 +14,7 @@ from werkzeug.exceptions import HTTPException
 
 from wikibridge.config import Settings, load_settings
 
-from . import auth, dashboard, database, health, queues, security, tickets
+from . import auth, dashboard, database, health, oauth, queues, ratelimit, security, tickets
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
@@ -27,9 +27,11 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     database.init_app(app, settings)
     security.init_app(app)
 
-    for module in (auth, dashboard, queues, tickets, health):
+    for module in (auth, oauth, dashboard, queues, tickets, health):
         app.register_blueprint(module.bp)
+    ratelimit.init_app(app)  # first: a refused flood costs no database or wiki request
     auth.init_app(app)
+    oauth.init_app(app)  # after auth: rechecks the login auth has loaded
 
     app.add_template_filter(_when, "when")
     app.register_error_handler(HTTPException, _error_page)
