@@ -102,3 +102,8 @@ def back_to_app(client: FlaskClient, callback: str) -> TestResponse:
 
 def log_in(client: FlaskClient, next_path: str = "") -> TestResponse:
     return back_to_app(client, approve_on_wiki(go_to_wiki(client, next_path)))
+
+
+def log_out(client: FlaskClient) -> None:
+    token = helpers.csrf_token(client, "/waiting")
+    assert client.post("/logout", data={"csrf_token": token}).status_code == 302

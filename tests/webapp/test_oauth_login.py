@@ -9,7 +9,14 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tests.oauth_fixtures import CALLBACK, approve_on_wiki, back_to_app, go_to_wiki, log_in
+from tests.oauth_fixtures import (
+    CALLBACK,
+    approve_on_wiki,
+    back_to_app,
+    go_to_wiki,
+    log_in,
+    log_out,
+)
 from tests.oauth_provider import CONSUMER_KEY, RunningWiki
 from wikibridge.models import Volunteer
 from wikibridge.oauth import PENDING_LOGIN, Sealer
@@ -71,7 +78,7 @@ def test_renamed_account_stays_the_same_volunteer(
     log_in(oauth_client)
     first = volunteer_of(session, 101)
     assert first is not None
-    oauth_client.post("/logout", data={"csrf_token": helpers.csrf_token(oauth_client, "/waiting")})
+    log_out(oauth_client)
     wiki.state.users["Alice"].username = "Alice Renamed"
     assert log_in(oauth_client).status_code == 302
     again = volunteer_of(session, 101)
@@ -150,7 +157,7 @@ def test_login_rotates_the_session(oauth_client: FlaskClient, wiki: RunningWiki)
         assert sess["sid"] != "fixated-session-id"
         first_sid = sess["sid"]
     assert helpers.csrf_token(oauth_client, "/waiting") != token
-    oauth_client.post("/logout", data={"csrf_token": helpers.csrf_token(oauth_client, "/waiting")})
+    log_out(oauth_client)
     log_in(oauth_client)
     with oauth_client.session_transaction() as sess:
         assert sess["sid"] != first_sid
@@ -161,9 +168,7 @@ def test_login_returns_to_a_same_origin_next_only(
 ) -> None:
     for target, expected in [("https://evil.example/", "/"), ("//evil.example/x", "/")]:
         assert log_in(oauth_client, target).headers["Location"] == expected
-        oauth_client.post(
-            "/logout", data={"csrf_token": helpers.csrf_token(oauth_client, "/waiting")}
-        )
+        log_out(oauth_client)
 
 
 def test_logout_ends_the_session(oauth_client: FlaskClient, wiki: RunningWiki) -> None:
