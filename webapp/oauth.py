@@ -24,7 +24,6 @@ from flask import (
     session,
     url_for,
 )
-from werkzeug.wrappers import Response
 
 from wikibridge import oauth
 from wikibridge.config import Settings
@@ -136,7 +135,7 @@ def callback() -> Any:
     return redirect(target or url_for("dashboard.index"))
 
 
-def _recheck() -> Response | Any | None:
+def _recheck() -> Any:
     """Ask the wiki again, now and then, whether the volunteer's login still holds."""
     volunteer = g.get("volunteer")
     checked = session.get(CHECKED)
