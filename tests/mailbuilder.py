@@ -32,9 +32,10 @@ def make_mail(
         msg["In-Reply-To"] = in_reply_to
     if references:
         msg["References"] = references
+    msg.set_content(body)
+    # After set_content, which drops the Content-* headers it does not write itself.
     for name, value in (headers or {}).items():
         msg[name] = value
-    msg.set_content(body)
     for filename, ctype, data in attachments or []:
         maintype, subtype = ctype.split("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

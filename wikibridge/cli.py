@@ -283,5 +283,18 @@ class LazyCommand(click.Command):
 
 main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app (gunicorn)."))
 
+
+def _register_commands() -> None:
+    # Imported in a function: these modules import this one back, and mypy can type an
+    # import cycle only when the names of the other side are used inside functions.
+    from wikibridge.jobs.commands import jobs_command, worker_command
+    from wikibridge.mail.commands import fetch_mail_command, lmtp_command
+
+    for command in (worker_command, jobs_command, fetch_mail_command, lmtp_command):
+        main.add_command(command)
+
+
+_register_commands()
+
 if __name__ == "__main__":
     main()

@@ -108,6 +108,24 @@ class OAuthSettings:
 
 
 @dataclass(frozen=True)
+class WikiSettings:
+    # Wikimedia's User-Agent policy asks for a name and a way to contact the operator.
+    user_agent: str = "wikibridge/0.1"
+    # The policy page cited in edit summaries, per wiki: "WIKI=[[LINK]]" entries, WIKI as in
+    # a queue's wiki (site code or API URL). Wikis not listed use a known default or this one.
+    policy_links: tuple[str, ...] = ()
+    default_policy_link: str = "[[WP:VRT]]"
+    # Seconds of replication lag at which the wiki asks bots to wait (maxlag).
+    maxlag: int = 5
+    timeout: float = 30.0
+    # Retries of one API call within a job (network errors, lag); the outbox retries the job.
+    max_retries: int = 2
+    # The bot account for bot tasks (BotPassword login name "User@appid" and its password).
+    bot_username: str = ""
+    bot_password: str = ""
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -120,6 +138,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     imap: tuple[ImapMailbox, ...] = ()
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
+    wiki: WikiSettings = field(default_factory=WikiSettings)
     config_file: Path | None = None
 
     @property
@@ -181,6 +200,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     mail = _section(MailSettings, raw.get("mail", {}), "mail", env)
     mailboxes = tuple(_mailbox(i, m) for i, m in enumerate(raw.get("imap", [])))
     oauth = _oauth(_section(OAuthSettings, raw.get("oauth", {}), "oauth", env))
+    wiki = _section(WikiSettings, raw.get("wiki", {}), "wiki", env)
 
     return Settings(
         data_dir=data_dir,
@@ -194,6 +214,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail=mail,
         imap=mailboxes,
         oauth=oauth,
+        wiki=wiki,
         config_file=config_file,
     )
 

@@ -342,3 +342,43 @@ def test_a_batch_is_stored_with_one_commit_and_the_same_outcomes(
     assert outcomes[3].ticket_number != outcomes[0].ticket_number
     assert count(session_factory, Article) == 3 and count(session_factory, Ticket) == 2
     assert ingestor.spool.pending() == []
+
+
+def test_language_rule_uses_content_language_or_detection(
+    ingestor: Ingestor, session_factory: sessionmaker[Session]
+) -> None:
+    with session_factory.begin() as s:
+        de = queues.ensure(s, "info-de", "info", language="de")
+        s.add(RoutingRule(position=1, field="language", pattern="de", queue_id=de.id))
+
+    def queue_name(outcome: Outcome) -> str:
+        with session_factory() as s:
+            t = s.scalars(select(Ticket).where(Ticket.number == outcome.ticket_number)).one()
+            return s.get(Queue, t.queue_id).name  # type: ignore[union-attr]
+
+    german = ingestor.ingest(
+        make_mail(
+            subject="Fehler im Artikel",
+            body="Guten Tag, in dem Artikel über die Stadt steht ein falsches Datum. "
+            "Bitte korrigieren Sie das, vielen Dank für Ihre Hilfe.",
+            to="someone@example.com",
+        )
+    )
+    declared = ingestor.ingest(
+        make_mail(
+            subject="x",
+            body="short",
+            to="someone@example.com",
+            headers={"Content-Language": "de-CH"},
+        )
+    )
+    english = ingestor.ingest(
+        make_mail(
+            body="Hello, the article about the city has a wrong date in it. "
+            "Please correct it, thank you very much for your help.",
+            to="someone@example.com",
+        )
+    )
+    assert queue_name(german) == "info-de"
+    assert queue_name(declared) == "info-de"
+    assert queue_name(english) == "Raw"

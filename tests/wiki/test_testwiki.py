@@ -68,7 +68,12 @@ def test_transclusions_are_listed(test_wiki: TestWiki) -> None:
     test_wiki.edit(title, "{{PermissionTicket|id=2024010110000099|user=Alice}}", "tag")
     test_wiki.run_jobs()
     embedded = test_wiki.api(
-        {"action": "query", "list": "embeddedin", "eititle": "Template:PermissionTicket"}
+        {
+            "action": "query",
+            "list": "embeddedin",
+            "eititle": "Template:PermissionTicket",
+            "eilimit": "max",  # the session's wiki is shared: other tests tag pages too
+        }
     )["query"]["embeddedin"]
     assert title in [page["title"] for page in embedded]
 

@@ -64,6 +64,13 @@ class Ingestor:
             table = self._table = RoutingTable.load(session, self.settings)
         return table
 
+    def _session(self) -> Session:
+        """A session that writes when told to (the store flushes tickets and articles itself),
+        so the audit events and attachments of a whole batch go in with one INSERT each."""
+        session = self.session_factory()
+        session.autoflush = False
+        return session
+
     def ingest(self, raw: bytes, *, source: str = "pipe", queue: str = "") -> Outcome:
         """Accept one message: on disk first, then in the database."""
         try:
@@ -90,10 +97,11 @@ class Ingestor:
             raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
         prepared = [self._prepare(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
         try:
-            with self.session_factory() as session, session.begin():
+            with self._session() as session, session.begin():
                 outcomes = [
                     p if isinstance(p, Outcome) else self._store_in(session, *p) for p in prepared
                 ]
+                audit.write_later(session)
         except (IntegrityError, DataError):
             return [self.store(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
         except (OperationalError, DBAPIError) as e:
@@ -112,8 +120,9 @@ class Ingestor:
             return prepared
         for attempt in range(3):
             try:
-                with self.session_factory() as session, session.begin():
+                with self._session() as session, session.begin():
                     outcome = self._store_in(session, *prepared)
+                    audit.write_later(session)
                 break
             except IntegrityError:
                 # Another process stored the same bytes at the same moment: look again.
@@ -163,7 +172,7 @@ class Ingestor:
         size: int,
         blob_ids: list[str],
     ) -> Outcome:
-        existing = articles.by_raw_sha256(session, entry.sha256)
+        existing, id_seen = articles.by_hash_or_message_id(session, entry.sha256, msg.message_id)
         if existing is not None:
             ticket = session.get(Ticket, existing.ticket_id)
             return Outcome(
@@ -172,7 +181,7 @@ class Ingestor:
                 ticket_number=ticket.number if ticket else "",
                 article_id=existing.id,
             )
-        return self._store_new(session, entry, msg, size, blob_ids)
+        return self._store_new(session, entry, msg, size, blob_ids, id_seen)
 
     def _store_new(
         self,
@@ -181,8 +190,9 @@ class Ingestor:
         msg: ParsedMessage,
         size: int,
         blob_ids: list[str],
+        message_id_seen: bool,
     ) -> Outcome:
-        flags = self._flags(session, msg)
+        flags = self._flags(session, msg, message_id_seen)
         match = find_ticket(session, msg)
         new_ticket = match is None
         if match is not None:
@@ -202,7 +212,7 @@ class Ingestor:
                 queue_id=chosen.queue_id,
                 requester=msg.sender_address,
             )
-            audit.record(
+            audit.record_later(
                 session,
                 "ticket_created",
                 ticket_id=ticket.id,
@@ -245,7 +255,7 @@ class Ingestor:
             log.warning(
                 "ticket %s: follow-up from non-participant %s", ticket.number, msg.sender_address
             )
-            audit.record(
+            audit.record_later(
                 session,
                 "follow_up_from_non_participant",
                 ticket_id=ticket.id,
@@ -253,7 +263,9 @@ class Ingestor:
                 sender=msg.sender_address,
             )
         else:
-            audit.record(session, "article_received", ticket_id=ticket.id, article_id=article.id)
+            audit.record_later(
+                session, "article_received", ticket_id=ticket.id, article_id=article.id
+            )
         if new_ticket:
             self._acknowledge(session, ticket, article, msg, flags)
         return Outcome(
@@ -264,9 +276,9 @@ class Ingestor:
             new_ticket=new_ticket,
         )
 
-    def _flags(self, session: Session, msg: ParsedMessage) -> list[str]:
+    def _flags(self, session: Session, msg: ParsedMessage, message_id_seen: bool) -> list[str]:
         flags: list[str] = []
-        if msg.message_id and articles.with_message_id(session, msg.message_id):
+        if message_id_seen:
             # Same Message-ID, different bytes (the raw hash did not match): keep both, flag it.
             flags.append("message_id_conflict")
         if msg.bounce:
@@ -301,7 +313,7 @@ class Ingestor:
             return
         cap = self.settings.mail.auto_reply_daily_cap
         if auto_replies.sent_today(session, msg.sender_address) >= cap:
-            audit.record(
+            audit.record_later(
                 session, "auto_reply_capped", ticket_id=ticket.id, sender=msg.sender_address
             )
             return

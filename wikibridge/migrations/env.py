@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import Connection
 
 from wikibridge.db import make_engine
+from wikibridge.migrations.env_filters import include_object
 from wikibridge.models import Base
 
 config = context.config
@@ -18,6 +19,7 @@ def run_migrations(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite cannot ALTER much
         compare_type=True,
+        include_object=include_object,
         transactional_ddl=True,
     )
     with context.begin_transaction():

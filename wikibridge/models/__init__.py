@@ -14,6 +14,7 @@ from .queue import (
 )
 from .ticket import ARTICLE_KINDS, Article, Attachment, Ticket, TicketCounter, TicketLink
 from .volunteer import ACCESS_LEVELS, QueueAccess, Volunteer
+from .wiki import WIKI_ACTION_KINDS, WIKI_ACTION_STATES, WikiAction
 
 __all__ = [
     "ACCESS_LEVELS",
@@ -23,6 +24,8 @@ __all__ = [
     "QUEUE_KINDS",
     "QUEUE_SEPARATOR",
     "RULE_FIELDS",
+    "WIKI_ACTION_KINDS",
+    "WIKI_ACTION_STATES",
     "Article",
     "Attachment",
     "AuditEvent",
@@ -39,5 +42,6 @@ __all__ = [
     "TicketCounter",
     "TicketLink",
     "Volunteer",
+    "WikiAction",
     "utcnow",
 ]

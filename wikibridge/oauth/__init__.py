@@ -36,6 +36,7 @@ def login_config(settings: Settings) -> LoginConfig:
         issuer=oauth.canonical_server,
         callback_url=settings.oauth_callback_url,
         timeout=oauth.timeout,
+        headers={"User-Agent": settings.wiki.user_agent},
     )
 
 

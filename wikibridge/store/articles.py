@@ -12,6 +12,19 @@ def by_raw_sha256(session: Session, sha256: str) -> Article | None:
     return session.scalars(select(Article).where(Article.raw_sha256 == sha256)).one_or_none()
 
 
+def by_hash_or_message_id(
+    session: Session, sha256: str, message_id: str
+) -> tuple[Article | None, bool]:
+    """The article with these raw bytes, and whether another article has this Message-ID:
+    one query for the two checks every inbound message needs."""
+    cond = Article.raw_sha256 == sha256
+    if message_id:
+        cond = cond | (Article.message_id == message_id)
+    rows = list(session.scalars(select(Article).where(cond).limit(20)))
+    same = next((a for a in rows if a.raw_sha256 == sha256), None)
+    return same, any(a.message_id == message_id and a is not same for a in rows)
+
+
 def with_message_id(session: Session, message_id: str) -> list[Article]:
     if not message_id:
         return []

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from wikibridge.models import OutboxJob, utcnow
+from wikibridge.models import OutboxJob, Ticket, utcnow
 
 
 def enqueue(
@@ -33,19 +33,27 @@ def enqueue(
 
 
 def claim(
-    session: Session, worker: str, *, limit: int = 10, lease: timedelta = timedelta(minutes=5)
+    session: Session,
+    worker: str,
+    *,
+    limit: int = 10,
+    lease: timedelta = timedelta(minutes=5),
+    due_by: datetime | None = None,
 ) -> list[OutboxJob]:
     """Take up to `limit` due jobs for this worker.
 
-    Due means pending and past run_after, or running with an expired lease (its worker died).
+    Due means pending and past run_after (or `due_by`, when given: a worker's pass takes only
+    what was due when it began, not the jobs it has itself just put back for a retry), or
+    running with an expired lease (its worker died).
     On PostgreSQL the candidate rows are locked with SKIP LOCKED, so workers on many machines
     never take the same job; SQLite serialises writers, which gives the same guarantee.
     """
     now = utcnow()
+    due_by = min(due_by, now) if due_by is not None else now
     due = (
         select(OutboxJob.id)
         .where(
-            ((OutboxJob.state == "pending") & (OutboxJob.run_after <= now))
+            ((OutboxJob.state == "pending") & (OutboxJob.run_after <= due_by))
             | ((OutboxJob.state == "running") & (OutboxJob.locked_until < now))
         )
         .order_by(OutboxJob.run_after, OutboxJob.id)
@@ -81,6 +89,21 @@ def finish(session: Session, job_id: int, worker: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
+def release(session: Session, job_ids: list[int], worker: str) -> int:
+    """Give claimed jobs back untried (a worker stopping): due again, the attempt not counted."""
+    if not job_ids:
+        return 0
+    result = session.execute(
+        update(OutboxJob)
+        .where(
+            OutboxJob.id.in_(job_ids), OutboxJob.locked_by == worker, OutboxJob.state == "running"
+        )
+        .values(state="pending", locked_until=None, attempts=OutboxJob.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
 def retry_later(session: Session, job: OutboxJob, worker: str, error: str, delay: timedelta) -> str:
     """Record a failed attempt: pending again after `delay`, or failed for good at the limit."""
     final = job.attempts >= job.max_attempts
@@ -112,6 +135,20 @@ def fail(session: Session, job: OutboxJob, worker: str, error: str) -> None:
 def counts_by_state(session: Session) -> dict[str, int]:
     rows = session.execute(select(OutboxJob.state, func.count()).group_by(OutboxJob.state)).all()
     return {state: int(n) for state, n in rows}
+
+
+def listing(
+    session: Session, states: tuple[str, ...] = ("pending", "running", "failed"), limit: int = 50
+) -> list[tuple[OutboxJob, str | None]]:
+    """Jobs in these states, newest first, each with its ticket's number (None without one)."""
+    stmt = (
+        select(OutboxJob, Ticket.number)
+        .outerjoin(Ticket, Ticket.id == OutboxJob.ticket_id)
+        .where(OutboxJob.state.in_(states))
+        .order_by(OutboxJob.id.desc())
+        .limit(limit)
+    )
+    return [(job, number) for job, number in session.execute(stmt)]
 
 
 def failed(session: Session, limit: int = 50) -> list[OutboxJob]:

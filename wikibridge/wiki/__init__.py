@@ -1,0 +1,1 @@
+"""On-wiki actions from tickets: checks, summaries, wikitext edits and the API adapters."""
