@@ -1,57 +1,69 @@
-"""A small in-process token bucket per client address, for the public (no login) pages.
+"""A small in-process rate limit on the login pages, per client address.
 
-Each worker process keeps its own buckets: with N workers a client gets up to N times the
-rate, which is fine for a brake on scraping and form spam. Behind a reverse proxy every
-request comes from the proxy's address unless the app is told the client's (ProxyFix).
+Login endpoints make outgoing requests to the wiki and write to the database, so an anonymous
+flood of them is cheap to send and dear to answer. Each worker process counts on its own: the
+limit is a brake, not an exact quota. Behind a reverse proxy, the proxy must pass the client's
+address on (e.g. with werkzeug's ProxyFix), or every client shares the proxy's count.
 """
 
 from __future__ import annotations
 
-import math
 import threading
 import time
-from collections import OrderedDict
-from collections.abc import Callable
+from collections import deque
+
+from flask import Flask, Response, current_app, make_response, render_template, request
+
+# Endpoints counted together: the login page, both logins and the wiki's callback.
+LIMITED = ("auth.login", "auth.demo_login", "oauth.start", "oauth.callback")
+# Requests allowed per window (seconds); a login takes three (page, start, callback).
+DEFAULT_LIMIT = (30, 60.0)
+# Forget idle addresses once this many are tracked, so memory stays bounded.
+MAX_TRACKED = 10_000
 
 
-class TokenBucket:
-    """`capacity` requests at once, refilled at `capacity` per `period` seconds."""
-
-    def __init__(
-        self,
-        capacity: int,
-        period: float,
-        *,
-        max_clients: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if capacity < 1 or period <= 0:
-            raise ValueError("a rate limit needs a capacity of at least 1 and a positive period")
-        self.capacity = capacity
-        self.rate = capacity / period
-        self.max_clients = max_clients
-        self._clock = clock
+class RateLimiter:
+    def __init__(self) -> None:
+        self._hits: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
-        # client -> (tokens, time of the last update); least recently seen first.
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
 
-    def take(self, client: str) -> float:
-        """Spend one token: 0.0 when allowed, else the seconds until a token is back."""
-        now = self._clock()
+    def allow(self, key: str, limit: int, window: float, now: float | None = None) -> bool:
+        """Count a request for `key`; False when it is over `limit` within `window` seconds."""
+        now = time.monotonic() if now is None else now
         with self._lock:
-            tokens, last = self._buckets.pop(client, (float(self.capacity), now))
-            tokens = min(float(self.capacity), tokens + (now - last) * self.rate)
-            wait = 0.0
-            if tokens >= 1.0:
-                tokens -= 1.0
-            else:
-                wait = (1.0 - tokens) / self.rate
-            self._buckets[client] = (tokens, now)
-            while len(self._buckets) > self.max_clients:
-                self._buckets.popitem(last=False)  # the longest idle client: nearly full again
-            return wait
+            hits = self._hits.setdefault(key, deque())
+            while hits and hits[0] <= now - window:
+                hits.popleft()
+            if len(hits) >= limit:
+                return False
+            hits.append(now)
+            if len(self._hits) > MAX_TRACKED:
+                self._forget_idle(now - window)
+            return True
+
+    def _forget_idle(self, before: float) -> None:
+        for key in [k for k, hits in self._hits.items() if not hits or hits[-1] <= before]:
+            del self._hits[key]
 
 
-def retry_after(wait: float) -> str:
-    """A Retry-After header value: whole seconds, at least 1."""
-    return str(max(1, math.ceil(wait)))
+def init_app(app: Flask) -> None:
+    app.config.setdefault("LOGIN_RATE_LIMIT", DEFAULT_LIMIT)
+    app.extensions["login_rate_limiter"] = RateLimiter()
+    app.before_request(_check)
+
+
+def _check() -> Response | None:
+    if request.endpoint not in LIMITED:
+        return None
+    limit, window = current_app.config["LOGIN_RATE_LIMIT"]
+    limiter: RateLimiter = current_app.extensions["login_rate_limiter"]
+    if limiter.allow(request.remote_addr or "unknown", int(limit), float(window)):
+        return None
+    page = render_template(
+        "auth/refused.html",
+        title="Too many login attempts",
+        message="Too many login requests came from your address. Please wait a minute.",
+    )
+    response = make_response(page, 429)
+    response.headers["Retry-After"] = str(int(window))
+    return response

@@ -21,7 +21,7 @@ from wikibridge.wiki import sites
 
 from .auth import public
 from .database import db, settings
-from .ratelimit import TokenBucket, retry_after
+from .ratelimit import RateLimiter
 
 bp = Blueprint("verify", __name__)
 
@@ -35,18 +35,26 @@ MAX_REVISION = 2**63 - 1
 
 
 @dataclass(frozen=True)
-class Limits:
-    lookups: TokenBucket
-    reviews: TokenBucket
+class Limit:
+    """`requests` per `window` seconds and client address (a sliding window)."""
+
+    requests: int
+    window: float
+    limiter: RateLimiter
+
+    def refused(self) -> bool:
+        return not self.limiter.allow(_client(), self.requests, self.window)
 
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     config = state.app.config
-    state.app.extensions["wikibridge_verify"] = Limits(
-        TokenBucket(*config.get("VERIFY_LOOKUP_LIMIT", LOOKUP_LIMIT)),
-        TokenBucket(*config.get("VERIFY_REVIEW_LIMIT", REVIEW_LIMIT)),
-    )
+    lookups = config.get("VERIFY_LOOKUP_LIMIT", LOOKUP_LIMIT)
+    reviews = config.get("VERIFY_REVIEW_LIMIT", REVIEW_LIMIT)
+    state.app.extensions["wikibridge_verify"] = {
+        "lookups": Limit(int(lookups[0]), float(lookups[1]), RateLimiter()),
+        "reviews": Limit(int(reviews[0]), float(reviews[1]), RateLimiter()),
+    }
 
 
 @bp.get("/verify")
@@ -57,9 +65,9 @@ def page() -> Any:
     revision = request.args.get("revision", "").strip()[:MAX_INPUT]
     if not number:
         return _cache(_render(form={"wiki": wiki, "revision": revision}), private=True)
-    wait = _limits().lookups.take(_client())
-    if wait:
-        return _limited_page(wait)
+    limit = _limit("lookups")
+    if limit.refused():
+        return _limited_page(limit)
     facts, check, error = _lookup(number, wiki, revision)
     html = _render(facts=facts, check=check, error=error, form=_form(number, wiki, revision))
     return _cache(html, status=400 if error else 200, private=True)
@@ -68,12 +76,10 @@ def page() -> Any:
 @bp.get("/api/v1/verify/<number>")
 @public
 def api(number: str) -> Any:
-    wait = _limits().lookups.take(_client())
-    if wait:
-        response = jsonify(
-            error="too many requests; try again later", retry_after=int(retry_after(wait))
-        )
-        return _no_store(response, 429, wait)
+    limit = _limit("lookups")
+    if limit.refused():
+        response = jsonify(error="too many requests; try again later", retry_after=_wait(limit))
+        return _no_store(response, 429, _wait(limit))
     facts, check, error = _lookup(
         number.strip()[:MAX_INPUT],
         request.args.get("wiki", "").strip()[:MAX_INPUT],
@@ -91,9 +97,9 @@ def api(number: str) -> Any:
 @bp.post("/verify/<number>/review")
 @public
 def review(number: str) -> Any:
-    wait = _limits().reviews.take(_client())
-    if wait:
-        return _limited_page(wait)
+    limit = _limit("reviews")
+    if limit.refused():
+        return _limited_page(limit)
     fields = {name: request.form.get(name, "")[:6000] for name in ("username", "email", "reason")}
     session = db()
     try:
@@ -145,9 +151,14 @@ def _revision_url(wiki: str, revision: int | None) -> str | None:
     return f"{api.removesuffix('api.php')}index.php?oldid={revision}"
 
 
-def _limits() -> Limits:
-    limits: Limits = current_app.extensions["wikibridge_verify"]
-    return limits
+def _limit(name: str) -> Limit:
+    limit: Limit = current_app.extensions["wikibridge_verify"][name]
+    return limit
+
+
+def _wait(limit: Limit) -> int:
+    """Seconds to wait, at most: the window of the limit (a request leaves it by then)."""
+    return max(1, int(limit.window))
 
 
 def _client() -> str:
@@ -163,14 +174,14 @@ def _cache(body: Any, status: int = 200, *, private: bool = False) -> Response:
     return response
 
 
-def _no_store(response: Response, status: int, wait: float = 0.0) -> Response:
+def _no_store(response: Response, status: int, wait: int = 0) -> Response:
     response.status_code = status
     response.headers["Cache-Control"] = "no-store"
     if wait:
-        response.headers["Retry-After"] = retry_after(wait)
+        response.headers["Retry-After"] = str(wait)
     return response
 
 
-def _limited_page(wait: float) -> Response:
-    html = render_template("verify/limited.html", retry_after=retry_after(wait))
-    return _no_store(current_app.make_response(html), 429, wait)
+def _limited_page(limit: Limit) -> Response:
+    html = render_template("verify/limited.html", retry_after=_wait(limit))
+    return _no_store(current_app.make_response(html), 429, _wait(limit))

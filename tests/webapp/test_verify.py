@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -15,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests import verify_world as vw
 from webapp import create_app
-from webapp.ratelimit import TokenBucket
 from wikibridge.config import Settings
 from wikibridge.models import (
     Article,
@@ -252,16 +250,3 @@ def test_review_refused_for_bad_input(
     missing = client.post(f"/verify/{MISSING}/review", data=form)
     assert missing.status_code == 400
     assert "no ticket has that number" in missing.get_data(as_text=True)
-
-
-def test_token_bucket_refills() -> None:
-    now = [0.0]
-    bucket = TokenBucket(2, 10.0, max_clients=2, clock=lambda: now[0])
-    assert [bucket.take("a"), bucket.take("a")] == [0.0, 0.0]
-    assert bucket.take("a") == pytest.approx(5.0)
-    now[0] = 5.0
-    assert bucket.take("a") == 0.0
-    bucket.take("b")
-    bucket.take("c")  # "a" is forgotten: at most two clients are remembered
-    assert bucket.take("a") == 0.0
-    assert json.dumps(bucket.capacity) == "2"
