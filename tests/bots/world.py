@@ -13,7 +13,7 @@ import subprocess
 import sys
 import uuid
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from tests.testwiki import BOT, POLICY_PAGE, TestWiki
 from wikibridge.config import Settings, WikiSettings
-from wikibridge.models import Article, QueueAccess, Volunteer, WikiAction
+from wikibridge.models import Article, QueueAccess, Volunteer, WikiAction, utcnow
 from wikibridge.store import articles, queues, tickets
 from wikibridge.wiki.permission import MONTHS
 
@@ -83,7 +83,11 @@ class Desk:
                 for queue, level in grants.items():
                     s.add(
                         QueueAccess(
-                            volunteer_id=volunteer.id, queue_id=found[queue].id, level=level
+                            volunteer_id=volunteer.id,
+                            queue_id=found[queue].id,
+                            level=level,
+                            # Older than any edit of a test: the wiki keeps whole seconds.
+                            granted_at=utcnow() - timedelta(hours=1),
                         )
                     )
         return desk

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from wikibridge.wiki.citations import (
-    Citation,
+from wikibridge.wiki.edit_citations import (
+    EditCitation,
     added_template_numbers,
     edit_citations,
     summary_numbers,
@@ -67,8 +67,8 @@ def test_edit_citations() -> None:
     )
     common = ("https://commons.wikimedia.org/w/api.php", "File:X.png", "Alice", when)
     assert found == [
-        Citation(A, *common, template=False, revid=7, source="summary"),
-        Citation(A, *common, template=True, revid=7, source="PermissionTicket"),
+        EditCitation(A, *common, template=False, revid=7, source="summary"),
+        EditCitation(A, *common, template=True, revid=7, source="PermissionTicket"),
     ]
     hidden = edit_citations(
         wiki="w", page="P", editor="E", when=when, revid=1, comment="", new_text=None, old_text=""

@@ -31,8 +31,9 @@ _TEMPLATE_NUMBER = re.compile(r"(?<!\d)(\d{8,20})(?!\d)")
 
 
 @dataclass(frozen=True)
-class Citation:
-    """One ticket cited by one edit."""
+class EditCitation:
+    """One ticket cited by one edit: what the checks take (number, wiki, page, editor, when,
+    template), and where the edit and the citation are (revid, source) for the report."""
 
     number: str  # as cited: digits, not necessarily a valid ticket number
     wiki: str  # the wiki's API URL
@@ -93,12 +94,12 @@ def edit_citations(
     comment: str,
     new_text: str | None,
     old_text: str,
-) -> list[Citation]:
+) -> list[EditCitation]:
     """Every citation of one edit: its summary's, then the templates it added (``new_text``
     None: the revision's text is hidden or was not read)."""
 
-    def cite(number: str, template: bool, source: str) -> Citation:
-        return Citation(number, wiki, page, editor, when, template, revid, source)
+    def cite(number: str, template: bool, source: str) -> EditCitation:
+        return EditCitation(number, wiki, page, editor, when, template, revid, source)
 
     found = [cite(n, False, "summary") for n in summary_numbers(comment)]
     if new_text is not None:
