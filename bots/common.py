@@ -13,7 +13,7 @@ from pywikibot.bot import show_help
 from pywikibot.site import BaseSite
 from sqlalchemy.orm import Session, sessionmaker
 
-from wikibridge.config import Settings, load_settings
+from wikibridge.config import ConfigError, Settings, load_settings
 from wikibridge.db import make_engine, make_sessionmaker
 
 # Edit summaries and talk-page texts, pywikibot's i18n way: language code -> text with
@@ -123,7 +123,10 @@ def site_wiki(site: BaseSite) -> str:
 @contextmanager
 def database(settings: Settings | None = None) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
     """The wikibridge database of ``WIKIBRIDGE_CONFIG`` (and ``WIKIBRIDGE_*`` variables)."""
-    settings = settings or load_settings()
+    try:
+        settings = settings or load_settings()
+    except ConfigError as e:
+        raise SystemExit(f"wikibridge configuration (WIKIBRIDGE_CONFIG): {e}") from None
     engine = make_engine(settings.database_url)
     try:
         yield settings, make_sessionmaker(engine)

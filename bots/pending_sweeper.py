@@ -6,7 +6,8 @@ For each file that carries one of these tags:
 - a ticket of a permissions queue names the file (or the received tag cites it) and is open:
   the file is left alone, the volunteers are on it. It is not moved to {{Permission
   received}}: whether a permission is sufficient is a volunteer's judgement, not a bot's;
-- such a ticket was closed successful: left alone, tag_permissions tags it;
+- such a ticket was closed successful, or the page carries a permission tag already: left
+  alone (tag_permissions tags the former);
 - otherwise, once it has waited 30 days (counted from the tag's year/month/day, else from the
   page's last edit), the tag is replaced by {{No permission since|day=|month=|year=}} and the
   uploader gets a notice in a new section of their talk page (fixed text: the file, the date,
@@ -110,6 +111,10 @@ class PendingSweeperBot(SingleSiteBot, ConfigParserBot, ExistingPageBot):
         tags = permission.waiting_tags(page.text)
         if not tags:
             self.untagged.append(title)
+            return
+        confirmed = sorted(permission.cited_tickets(page.text))
+        if confirmed:  # a leftover pending tag next to the permission: not for this bot
+            self.left.append(Outcome(title, f"carries a permission tag for ticket {confirmed[0]}"))
             return
         with self.sessions() as session:
             verdict = self.sweep.verdict(

@@ -37,10 +37,15 @@ def test_tags_an_expired_file_notifies_its_uploader_and_leaves_a_file_with_an_op
     expired = desk.upload(pending(old), uploader="Alice")
     waiting = desk.upload(pending(old, month_name=False), uploader="Bob")
     fresh = desk.upload(pending(today - timedelta(days=3)), uploader="Bob")
+    leftover = desk.upload(
+        pending(old).replace("}}\n}}", "}} {{PermissionOTRS|id=2013102810001251}}\n}}"),
+        uploader="Bob",
+    )
     number = desk.ticket(f"Here is my release for {waiting}.", OPEN)
     talk_before = len(desk.wiki.revisions("User talk:Alice"))
     waiting_text = desk.wiki.page_text(waiting)
     fresh_text = desk.wiki.page_text(fresh)
+    leftover_text = desk.wiki.page_text(leftover)
 
     result = desk.run(
         "pending_sweeper",
@@ -48,6 +53,7 @@ def test_tags_an_expired_file_notifies_its_uploader_and_leaves_a_file_with_an_op
         f"-page:{expired}",
         f"-page:{waiting}",
         f"-page:{fresh}",
+        f"-page:{leftover}",
         env=settings_env,
         directory=tmp_path,
     )
@@ -73,10 +79,12 @@ def test_tags_an_expired_file_notifies_its_uploader_and_leaves_a_file_with_an_op
 
     assert desk.wiki.page_text(waiting) == waiting_text
     assert desk.wiki.page_text(fresh) == fresh_text
+    assert desk.wiki.page_text(leftover) == leftover_text
     out = result.stdout + result.stderr
     assert "Tagged {{No permission since}}: 1" in out
     assert f"{expired}: no permission since {old.isoformat()}; notified Alice" in out
-    assert "Left alone: 2" in out
+    assert "Left alone: 3" in out
+    assert f"{leftover}: carries a permission tag for ticket 2013102810001251" in out
     assert f"{waiting}: ticket {number} is open" in out
     assert f"{fresh}: waiting since {(today - timedelta(days=3)).isoformat()}" in out
 
