@@ -14,22 +14,38 @@ from werkzeug.exceptions import HTTPException
 
 from wikibridge.config import Settings, load_settings
 
-from . import auth, dashboard, database, health, queues, security, tickets
+from . import (
+    actions,
+    admin,
+    auth,
+    dashboard,
+    database,
+    health,
+    queues,
+    reply,
+    search,
+    security,
+    stats,
+    tickets,
+)
 
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings is None:
         settings = load_settings()
     app = Flask(__name__)
-    app.config.from_mapping(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=10 * 1024 * 1024)
+    # A reply's files plus its text; larger requests are refused (413) before a view runs.
+    max_request = max(10, settings.tickets.max_attachment_bytes // (1024 * 1024) + 2) * 1024 * 1024
+    app.config.from_mapping(SECRET_KEY=settings.secret_key, MAX_CONTENT_LENGTH=max_request)
     security.configure(app, settings)
     app.config.update(overrides)
     database.init_app(app, settings)
     security.init_app(app)
 
-    for module in (auth, dashboard, queues, tickets, health):
+    for module in (auth, dashboard, queues, tickets, actions, reply, search, stats, health):
         app.register_blueprint(module.bp)
     auth.init_app(app)
+    admin.init_app(app)  # the admin pages, /volunteers and /preferences
 
     app.add_template_filter(_when, "when")
     app.register_error_handler(HTTPException, _error_page)

@@ -10,6 +10,7 @@ from markupsafe import Markup
 
 from wikibridge import access
 from wikibridge.mail.sanitize import sanitize_html
+from wikibridge.tickets.choices import choices_for
 from wikibridge.tickets.detail import ArticleView, ticket_detail
 
 from .database import db, state
@@ -21,11 +22,13 @@ _MIME = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
 
 @bp.get("/<number>")
 def view(number: str) -> Any:
-    detail = ticket_detail(db(), g.scope, number)
+    session = db()
+    detail = ticket_detail(session, g.scope, number)
     if detail is None:
         abort(404)
     bodies = {view.article.id: _body(number, view) for view in detail.articles}
-    return render_template("tickets/view.html", d=detail, bodies=bodies)
+    choices = choices_for(session, g.scope, detail)
+    return render_template("tickets/view.html", d=detail, bodies=bodies, c=choices)
 
 
 def _body(number: str, view: ArticleView) -> Markup | None:

@@ -287,11 +287,13 @@ main.add_command(LazyCommand("serve", "webapp.commands:serve", "Run the web app 
 def _register_commands() -> None:
     # Imported in a function: these modules import this one back, and mypy can type an
     # import cycle only when the names of the other side are used inside functions.
+    from wikibridge.admin.commands import make_admin_command
     from wikibridge.jobs.commands import jobs_command, worker_command
     from wikibridge.mail.commands import fetch_mail_command, lmtp_command
 
     for command in (worker_command, jobs_command, fetch_mail_command, lmtp_command):
         main.add_command(command)
+    main.add_command(make_admin_command)
 
 
 _register_commands()

@@ -81,6 +81,14 @@ class WikiSettings:
 
 
 @dataclass(frozen=True)
+class TicketSettings:
+    # A volunteer's lock on a ticket lasts this long after their last action on it.
+    lock_minutes: int = 30
+    # Largest total size of the files attached to one reply, in bytes.
+    max_attachment_bytes: int = 10 * 1024 * 1024
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -93,6 +101,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     imap: tuple[ImapMailbox, ...] = ()
     wiki: WikiSettings = field(default_factory=WikiSettings)
+    tickets: TicketSettings = field(default_factory=TicketSettings)
     config_file: Path | None = None
 
     @property
@@ -149,6 +158,11 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     mail = _section(MailSettings, raw.get("mail", {}), "mail", env)
     mailboxes = tuple(_mailbox(i, m) for i, m in enumerate(raw.get("imap", [])))
     wiki = _section(WikiSettings, raw.get("wiki", {}), "wiki", env)
+    ticket_settings = _section(TicketSettings, raw.get("tickets", {}), "tickets", env)
+    if ticket_settings.lock_minutes < 1:
+        raise ConfigError("tickets.lock_minutes must be at least 1")
+    if ticket_settings.max_attachment_bytes < 0:
+        raise ConfigError("tickets.max_attachment_bytes must not be negative")
 
     return Settings(
         data_dir=data_dir,
@@ -162,6 +176,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         mail=mail,
         imap=mailboxes,
         wiki=wiki,
+        tickets=ticket_settings,
         config_file=config_file,
     )
 

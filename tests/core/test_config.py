@@ -26,6 +26,9 @@ def test_file_and_environment(tmp_path: Path) -> None:
     assert s.data_dir == tmp_path / "d"
     assert s.smtp.host == "mail.example.org" and s.smtp.port == 2525
     assert s.imap[0].queue == "info-en" and s.imap[0].security == "tls"
+    assert s.tickets.lock_minutes == 30
+    s = load_settings({"WIKIBRIDGE_CONFIG": str(cfg), "WIKIBRIDGE_TICKETS_LOCK_MINUTES": "45"})
+    assert s.tickets.lock_minutes == 45
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,8 @@ def test_file_and_environment(tmp_path: Path) -> None:
         ("", {"WIKIBRIDGE_DATABASE_URL": "mysql://x"}, "database_url"),
         ("", {"WIKIBRIDGE_SYSTEM_ID": "1"}, "system_id"),
         ("", {"WIKIBRIDGE_DEMO": "perhaps"}, "demo"),
+        ("[tickets]\nlock_minutes = 0", {}, "lock_minutes must be at least 1"),
+        ("", {"WIKIBRIDGE_TICKETS_MAX_ATTACHMENT_BYTES": "lots"}, "MAX_ATTACHMENT_BYTES"),
     ],
 )
 def test_clear_errors(tmp_path: Path, text: str | None, env: dict[str, str], message: str) -> None:

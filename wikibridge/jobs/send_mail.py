@@ -6,15 +6,17 @@ import logging
 
 from sqlalchemy.orm import Session
 
+from wikibridge.files import ContentStore
 from wikibridge.mail.send import (
     HeaderError,
+    OutgoingFile,
     PermanentSendError,
     TemporarySendError,
     build_message,
     send,
 )
 from wikibridge.models import Article, OutboxJob, Queue, Ticket
-from wikibridge.store import audit
+from wikibridge.store import articles, audit
 from wikibridge.tickets.outbound import queue_sender
 
 from .base import JobContext, PermanentJobError, Record, RetryJobError
@@ -40,13 +42,17 @@ def send_mail(ctx: JobContext, job: OutboxJob) -> Record:
         sender = article.sender or queue_sender(session, queue)
         if not sender:
             raise PermanentJobError(f"queue {queue.name!r} has no address to send mail from")
-        try:
-            msg = build_message(
-                article, sender=sender, salutation=queue.salutation, signature=queue.signature
-            )
-        except HeaderError as e:
-            raise PermanentJobError(str(e)) from e
+        attached = [
+            (a.filename, a.content_type, a.blob_sha256)
+            for a in articles.attachments_of_article(session, article.id)
+        ]
         ticket_id = ticket.id
+
+    try:
+        # The article's text already holds the queue's salutation and signature.
+        msg = build_message(article, sender=sender, files=_files(ctx, attached))
+    except HeaderError as e:
+        raise PermanentJobError(str(e)) from e
 
     try:
         refused = send(ctx.settings.smtp, msg, ssl_context=ctx.smtp_ssl_context)
@@ -70,3 +76,18 @@ def send_mail(ctx: JobContext, job: OutboxJob) -> Record:
         )
 
     return record
+
+
+def _files(ctx: JobContext, attached: list[tuple[str, str, str]]) -> list[OutgoingFile]:
+    """The attachments' files from the content store; a missing one fails the job for good."""
+    if not attached:
+        return []
+    blobs = ContentStore(ctx.settings.blob_dir)
+    files = []
+    for filename, content_type, sha256 in attached:
+        try:
+            data = blobs.get(sha256)
+        except (OSError, ValueError) as e:
+            raise PermanentJobError(f"the file of attachment {filename!r} is missing: {e}") from e
+        files.append(OutgoingFile(filename, content_type, data))
+    return files

@@ -29,6 +29,17 @@ class Rule:
     pattern: re.Pattern[str] | None  # None: invalid, never matches (the admin page says why)
     queue_id: int
 
+    @classmethod
+    def compile(
+        cls, rule_id: int, field: str, header_name: str, pattern: str, queue_id: int
+    ) -> Rule:
+        """A rule as ingest uses it: the pattern case-insensitive, an invalid one never matches."""
+        try:
+            compiled: re.Pattern[str] | None = re.compile(pattern, re.IGNORECASE)
+        except re.error:
+            compiled = None
+        return cls(rule_id, field, header_name.lower(), compiled, queue_id)
+
 
 @dataclass
 class RoutingTable:
@@ -41,13 +52,10 @@ class RoutingTable:
 
     @classmethod
     def load(cls, session: Session, settings: Settings) -> RoutingTable:
-        rules = []
-        for r in queues.routing_rules(session):
-            try:
-                pattern: re.Pattern[str] | None = re.compile(r.pattern, re.IGNORECASE)
-            except re.error:
-                pattern = None
-            rules.append(Rule(r.id, r.field, r.header_name.lower(), pattern, r.queue_id))
+        rules = [
+            Rule.compile(r.id, r.field, r.header_name, r.pattern, r.queue_id)
+            for r in queues.routing_rules(session)
+        ]
         addresses = queues.address_map(session)
         configured = {a.lower() for a in settings.mail.system_addresses}
         return cls(

@@ -14,7 +14,8 @@ from __future__ import annotations
 import re
 import smtplib
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -45,6 +46,18 @@ class HeaderError(PermanentSendError):
     """A header value cannot be sent safely (a line break, a malformed address or id)."""
 
 
+@dataclass(frozen=True)
+class OutgoingFile:
+    """A file attached to an outgoing message."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+_CONTENT_TYPE = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*/[a-z0-9][a-z0-9!#$&^_.+-]*")
+
+
 def build_message(
     article: Article,
     *,
@@ -52,10 +65,13 @@ def build_message(
     salutation: str = "",
     signature: str = "",
     date: datetime | None = None,
+    files: Sequence[OutgoingFile] = (),
 ) -> EmailMessage:
     """The RFC 5322 message for an outbound article, sent from `sender` ("Name <address>").
 
-    The body is plain text in UTF-8: the queue's salutation, the article's text, the signature.
+    The body is plain text in UTF-8: the salutation, the article's text, the signature (articles
+    written by ``queue_outbound`` already contain the queue's, so the worker passes none).
+    `files` are attached after the text.
     Free text (the subject) is put on one line; an address or Message-ID with a line break is
     refused, so that nothing a requester wrote can add a header.
     """
@@ -85,7 +101,21 @@ def build_message(
     # 7-bit clean on the wire: not every relay announces 8BITMIME.
     cte = "7bit" if body.isascii() and _short_lines(body) else "quoted-printable"
     msg.set_content(body, charset="utf-8", cte=cte)
+    for file in files:
+        _attach(msg, file)
     return msg
+
+
+def _attach(msg: EmailMessage, file: OutgoingFile) -> None:
+    content_type = file.content_type.lower().split(";", 1)[0].strip()
+    if not _CONTENT_TYPE.fullmatch(content_type) or content_type.startswith(
+        ("multipart/", "message/")
+    ):
+        content_type = "application/octet-stream"
+    maintype, subtype = content_type.split("/", 1)
+    msg.add_attachment(
+        file.data, maintype=maintype, subtype=subtype, filename=_one_line(file.filename)
+    )
 
 
 def compose_body(body: str, salutation: str = "", signature: str = "") -> str:

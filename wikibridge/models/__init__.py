@@ -2,6 +2,7 @@
 
 from .base import Base, utcnow
 from .events import JOB_STATES, AuditEvent, AutoReply, OutboxJob
+from .news import NewsItem
 from .queue import (
     QUEUE_KINDS,
     QUEUE_SEPARATOR,
@@ -30,6 +31,7 @@ __all__ = [
     "AutoReply",
     "Base",
     "CannedResponse",
+    "NewsItem",
     "OutboxJob",
     "Queue",
     "QueueAccess",

@@ -17,6 +17,9 @@ class Ticket(Base):
         Index("ix_tickets_queue_state_updated", "queue_id", "state", "updated_at", "id"),
         Index("ix_tickets_owner_state", "owner_id", "state"),
         Index("ix_tickets_requester", "requester"),
+        # Statistics: tickets of a queue created, and closed, per day.
+        Index("ix_tickets_queue_created", "queue_id", "created_at"),
+        Index("ix_tickets_queue_closed", "queue_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

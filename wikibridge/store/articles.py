@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Article, Attachment
@@ -65,3 +65,30 @@ def attachment_of_ticket(session: Session, ticket_id: int, attachment_id: int) -
         .where(Attachment.id == attachment_id, Article.ticket_id == ticket_id)
     )
     return session.scalars(stmt).one_or_none()
+
+
+def of_ticket(session: Session, ticket_id: int, article_id: int) -> Article | None:
+    """An article, only if it belongs to this ticket."""
+    stmt = select(Article).where(Article.id == article_id, Article.ticket_id == ticket_id)
+    return session.scalars(stmt).one_or_none()
+
+
+def count_for_ticket(session: Session, ticket_id: int) -> int:
+    stmt = select(func.count()).select_from(Article).where(Article.ticket_id == ticket_id)
+    return int(session.scalar(stmt) or 0)
+
+
+def last_inbound(session: Session, ticket_id: int) -> Article | None:
+    """The newest mail received on a ticket: the one a reply answers."""
+    stmt = (
+        select(Article)
+        .where(Article.ticket_id == ticket_id, Article.kind == "inbound")
+        .order_by(Article.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def attachments_of_article(session: Session, article_id: int) -> list[Attachment]:
+    stmt = select(Attachment).where(Attachment.article_id == article_id).order_by(Attachment.id)
+    return list(session.scalars(stmt))

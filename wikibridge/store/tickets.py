@@ -116,3 +116,35 @@ def has_message_id(session: Session, ticket: Ticket, message_ids: Iterable[str])
         .where(Article.ticket_id == ticket.id, Article.message_id.in_(ids))
     )
     return bool(session.scalar(stmt))
+
+
+def lock_rows(session: Session, ids: Iterable[int]) -> list[Ticket]:
+    """Lock these tickets' rows until the transaction ends, in id order (no deadlock between
+    two operations on the same pair), and refresh them from the database.
+
+    PostgreSQL takes row locks (FOR UPDATE); SQLite's writing transactions already hold the
+    database's write lock.
+    """
+    wanted = sorted(set(ids))
+    if not wanted:
+        return []
+    stmt = select(Ticket).where(Ticket.id.in_(wanted)).order_by(Ticket.id).with_for_update()
+    return list(session.scalars(stmt, execution_options={"populate_existing": True}))
+
+
+def by_ids(session: Session, ids: Iterable[int]) -> dict[int, Ticket]:
+    wanted = set(ids)
+    if not wanted:
+        return {}
+    return {t.id: t for t in session.scalars(select(Ticket).where(Ticket.id.in_(wanted)))}
+
+
+def merged_into(session: Session, ticket_id: int, limit: int = 200) -> list[Ticket]:
+    """The tickets merged directly into this one, oldest first."""
+    stmt = (
+        select(Ticket)
+        .where(Ticket.merged_into_id == ticket_id, Ticket.removed_at.is_(None))
+        .order_by(Ticket.id)
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))

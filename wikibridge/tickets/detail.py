@@ -12,6 +12,8 @@ from wikibridge.access import Scope
 from wikibridge.models import Article, Attachment, AuditEvent, Queue, Ticket
 from wikibridge.store import articles, audit, tickets, volunteers
 
+from .relations import LinkView, links_of
+
 # What each article flag means, for the warning shown next to the article.
 FLAG_TEXT = {
     "sender_not_participant": "The sender is not a participant of this ticket.",
@@ -49,6 +51,9 @@ class TicketDetail:
     articles: list[ArticleView]
     history: list[tuple[AuditEvent, str]]
     merged_into: Ticket | None
+    # The tickets merged into this one, and its links, as far as the scope covers them.
+    merged_from: list[Ticket]
+    links: list[LinkView]
 
 
 def ticket_detail(session: Session, scope: Scope, number: str) -> TicketDetail | None:
@@ -81,4 +86,8 @@ def ticket_detail(session: Session, scope: Scope, number: str) -> TicketDetail |
         ],
         history=[(e, names.get(e.volunteer_id or 0, "")) for e in events],
         merged_into=merged_into,
+        merged_from=[
+            t for t in tickets.merged_into(session, ticket.id) if scope.can_see(t.queue_id)
+        ],
+        links=links_of(session, scope, ticket),
     )

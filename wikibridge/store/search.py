@@ -1,0 +1,212 @@
+"""Full-text search over articles, answered as tickets. SQLite: FTS5 (bm25, snippet());
+PostgreSQL: the ``articles.article_fts`` tsvector (ts_rank, ts_headline). Migration 0002
+builds both indexes. Callers pass the queues the volunteer may see (from
+:mod:`wikibridge.access`); nothing here decides who sees what.
+
+One search is two statements:
+
+1. The ranked page. The newest ``candidates`` matching articles in the given queues (and
+   filters) are taken, newest first, which the full-text index answers without ranking every
+   match of a common word; each is scored, each ticket keeps its best article, and the tickets
+   are ordered by that score, then newest first, then by id. The window ``count(*) OVER ()``
+   gives the number of matching tickets in the same statement.
+2. Snippets with highlight marks, for the page's articles only.
+
+Pages are an offset into that order, bounded by the caller. Keyset pagination does not help
+here: the order is a score computed per query over every candidate, so the database does the
+same work for page 1 and page 20, and a cursor of scores would break whenever a new mail
+changes them. The candidate bound is what caps the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    bindparam,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.orm import Session
+
+from wikibridge.models import Article, Ticket
+
+from .dialect import is_postgres
+
+# Marks around highlighted words in a snippet: private-use characters, which mail rarely holds.
+MARK_START = "\ue000"
+MARK_END = "\ue001"
+SNIPPET_TOKENS = 24  # SQLite: words in a snippet
+HEADLINE_CHARS = 100_000  # PostgreSQL: ts_headline reads at most this much of a body
+HEADLINE_OPTIONS = (
+    f"StartSel={MARK_START}, StopSel={MARK_END}, MaxWords=30, MinWords=12, ShortWord=2, "
+    'MaxFragments=2, FragmentDelimiter=" … "'
+)
+# Column weights for bm25 on SQLite (subject, body); PostgreSQL weighs them A and B.
+BM25_WEIGHTS = (2.0, 1.0)
+
+_SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
+_FTS = table("article_fts", column("rowid"))
+# FTS5 names the table itself on the left of MATCH and as the first argument of bm25/snippet.
+_FTS_MATCH_COLUMN: ColumnElement[Any] = literal_column("article_fts")
+_PG_VECTOR: ColumnElement[Any] = literal_column("articles.article_fts")
+
+
+@dataclass(frozen=True)
+class Filters:
+    queue_ids: Collection[int]
+    states: Collection[str] | None = None  # None: every state
+    since: datetime | None = None  # articles created at or after
+    before: datetime | None = None  # articles created before
+    sender: str = ""  # an address, or "@domain"; lower case
+
+
+@dataclass(frozen=True)
+class Hit:
+    ticket: Ticket
+    article_id: int  # the ticket's best matching article
+    score: float  # higher is better
+
+
+@dataclass(frozen=True)
+class Found:
+    hits: list[Hit]
+    total: int  # matching tickets among the candidates (0 when the page is past the end)
+    candidates_capped: bool  # more articles matched than were ranked
+
+
+def _filters(stmt: Select[Any], filters: Filters) -> Select[Any]:
+    stmt = stmt.where(Ticket.queue_id.in_(list(filters.queue_ids)), Ticket.removed_at.is_(None))
+    if filters.states is not None:
+        stmt = stmt.where(Ticket.state.in_(list(filters.states)))
+    if filters.since is not None:
+        stmt = stmt.where(Article.created_at >= filters.since)
+    if filters.before is not None:
+        stmt = stmt.where(Article.created_at < filters.before)
+    if filters.sender.startswith("@"):
+        stmt = stmt.where(Article.sender_address.endswith(filters.sender, autoescape=True))
+    elif filters.sender:
+        stmt = stmt.where(Article.sender_address == filters.sender)
+    return stmt
+
+
+def _pg_query(websearch: str) -> ColumnElement[object]:
+    return func.websearch_to_tsquery(_SIMPLE, bindparam("websearch", websearch))
+
+
+def _candidates(
+    session: Session, fts5: str, websearch: str, filters: Filters, limit: int
+) -> FromClause:
+    """The newest matching articles: (article_id, ticket_id, score)."""
+    if is_postgres(session):
+        query = _pg_query(websearch)
+        stmt = select(
+            Article.id.label("article_id"),
+            Article.ticket_id.label("ticket_id"),
+            func.ts_rank(_PG_VECTOR, query, 1).label("score"),
+        ).where(_PG_VECTOR.op("@@")(query))
+        newest: ColumnElement[Any] = Article.__table__.c.id
+    else:
+        stmt = (
+            select(
+                Article.id.label("article_id"),
+                Article.ticket_id.label("ticket_id"),
+                (-func.bm25(_FTS_MATCH_COLUMN, *BM25_WEIGHTS)).label("score"),
+            )
+            .select_from(_FTS)
+            .join(Article, Article.id == _FTS.c.rowid)
+            .where(_FTS_MATCH_COLUMN.op("MATCH")(bindparam("fts5", fts5)))
+        )
+        newest = _FTS.c.rowid  # the same as the article id; FTS5 walks its index backwards
+    stmt = stmt.join(Ticket, Ticket.id == Article.ticket_id)
+    stmt = _filters(stmt, filters).order_by(newest.desc()).limit(limit)
+    return stmt.subquery("candidates")
+
+
+ORDERS = ("relevance", "newest", "oldest")
+
+
+def _order(order: str, score: ColumnElement[Any]) -> tuple[ColumnElement[Any], ...]:
+    if order == "newest":
+        return (Ticket.created_at.desc(), Ticket.id.desc())
+    if order == "oldest":
+        return (Ticket.created_at.asc(), Ticket.id.asc())
+    return (score.desc(), Ticket.created_at.desc(), Ticket.id.desc())
+
+
+def search(
+    session: Session,
+    *,
+    fts5: str,
+    websearch: str,
+    filters: Filters,
+    limit: int,
+    offset: int,
+    candidates: int,
+    order: str = "relevance",
+) -> Found:
+    """One page of tickets whose articles match, in one of ORDERS (best first unless told
+    otherwise; an unknown order is the default). `fts5` and `websearch` are the same query
+    written for each database (see :mod:`wikibridge.tickets.search_query`)."""
+    if not filters.queue_ids:
+        return Found([], 0, False)
+    found = _candidates(session, fts5, websearch, filters, candidates)
+    best = select(
+        found.c.ticket_id,
+        found.c.article_id,
+        found.c.score,
+        func.row_number()
+        .over(
+            partition_by=found.c.ticket_id,
+            order_by=(found.c.score.desc(), found.c.article_id.desc()),
+        )
+        .label("nth"),
+        func.count().over().label("articles"),
+    ).subquery("best")
+    stmt = (
+        select(Ticket, best.c.article_id, best.c.score, func.count().over(), best.c.articles)
+        .join(best, best.c.ticket_id == Ticket.id)
+        .where(best.c.nth == 1)
+        .order_by(*_order(order, best.c.score))
+        .limit(limit)
+        .offset(offset)
+    )
+    rows = session.execute(stmt).all()
+    if not rows:
+        return Found([], 0, False)
+    hits = [Hit(row[0], int(row[1]), float(row[2] or 0.0)) for row in rows]
+    return Found(hits, int(rows[0][3]), int(rows[0][4]) >= candidates)
+
+
+def snippets(
+    session: Session, *, fts5: str, websearch: str, article_ids: Sequence[int]
+) -> dict[int, str]:
+    """Article id -> a short passage around the matches, the matches between MARK_START and
+    MARK_END. The text is the mail's, unescaped: the caller escapes it."""
+    if not article_ids:
+        return {}
+    ids = list(article_ids)
+    if is_postgres(session):
+        text = Article.subject + " · " + func.left(Article.body_text, HEADLINE_CHARS)
+        stmt = select(
+            Article.id, func.ts_headline(_SIMPLE, text, _pg_query(websearch), HEADLINE_OPTIONS)
+        ).where(Article.id.in_(ids))
+    else:
+        stmt = (
+            select(
+                _FTS.c.rowid,
+                func.snippet(_FTS_MATCH_COLUMN, -1, MARK_START, MARK_END, "…", SNIPPET_TOKENS),
+            )
+            .select_from(_FTS)
+            .where(_FTS_MATCH_COLUMN.op("MATCH")(bindparam("fts5", fts5)), _FTS.c.rowid.in_(ids))
+        )
+    return {int(row[0]): str(row[1] or "") for row in session.execute(stmt)}
