@@ -21,7 +21,9 @@ from . import (
     dashboard,
     database,
     health,
+    oauth,
     queues,
+    ratelimit,
     reply,
     search,
     security,
@@ -42,10 +44,12 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     database.init_app(app, settings)
     security.init_app(app)
 
-    for module in (auth, dashboard, queues, tickets, actions, reply, search, stats, health):
+    for module in (auth, oauth, dashboard, queues, tickets, actions, reply, search, stats, health):
         app.register_blueprint(module.bp)
+    ratelimit.init_app(app)  # first: a refused flood costs no database or wiki request
     auth.init_app(app)
     admin.init_app(app)  # the admin pages, /volunteers and /preferences
+    oauth.init_app(app)  # after auth: rechecks the login auth has loaded
 
     app.add_template_filter(_when, "when")
     app.register_error_handler(HTTPException, _error_page)

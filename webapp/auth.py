@@ -2,7 +2,8 @@
 
 Every view needs an approved volunteer unless it is marked :func:`public`; an unapproved one
 is sent to the waiting page. Login starts a fresh session (cleared, new id, new CSRF token).
-Wiki (OAuth) login comes later; until then the login page says which settings it needs.
+Wiki login (MediaWiki OAuth) is in :mod:`webapp.oauth`; without its settings the login page
+says which ones it needs. The demo login exists only in demo mode, from this machine.
 """
 
 from __future__ import annotations
@@ -94,7 +95,7 @@ def missing_login_settings(config: Settings) -> list[str]:
     """The settings wiki login still needs, as `section.name (WIKIBRIDGE_SECTION_NAME)`."""
     missing = []
     for section, name in OAUTH_SETTINGS:
-        if not getattr(getattr(config, section, None), name, ""):
+        if not getattr(getattr(config, section), name):
             missing.append(f"{section}.{name} (WIKIBRIDGE_{section.upper()}_{name.upper()})")
     return missing
 
@@ -114,9 +115,11 @@ def login() -> Any:
     if g.volunteer is not None:
         return redirect(target or url_for("dashboard.index"))
     config = settings()
+    missing = missing_login_settings(config)
     return render_template(
         "auth/login.html",
-        missing=missing_login_settings(config),
+        wiki_name="" if missing else config.oauth.display_name,
+        missing=missing,
         offer_demo=config.demo and is_loopback_request(),
         next=target or "",
     )

@@ -15,10 +15,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 ENV_PREFIX = "WIKIBRIDGE_"
 SMTP_SECURITY = ("plain", "starttls", "tls")
 IMAP_SECURITY = ("plain", "starttls", "tls")
+OAUTH_PROTOCOLS = ("1.0a", "2.0")
+# Where the wiki sends the browser back after login; registered with the OAuth consumer.
+OAUTH_CALLBACK_PATH = "/oauth/callback"
 
 
 class ConfigError(Exception):
@@ -63,6 +67,47 @@ class MailSettings:
 
 
 @dataclass(frozen=True)
+class OAuthSettings:
+    """Wiki login (MediaWiki's Extension:OAuth) with a consumer registered on the wiki."""
+
+    # The wiki's script path, the folder holding index.php and rest.php, e.g.
+    # https://meta.wikimedia.org/w (a URL ending in /index.php is accepted too).
+    wiki_url: str = ""
+    consumer_key: str = ""
+    consumer_secret: str = ""
+    protocol: str = "1.0a"  # as registered: 1.0a or 2.0
+    # Shown on the login button; default: the wiki's host name.
+    wiki_name: str = ""
+    # The `iss` the wiki puts into identify tokens: its $wgCanonicalServer. Default: the scheme
+    # and host of wiki_url, which is right unless the wiki is reached under another name.
+    issuer: str = ""
+    # How often, in seconds, a logged-in volunteer's access token is shown to the wiki again,
+    # so a revoked grant or a new block ends the session; 0: only at login.
+    recheck_seconds: int = 900
+    timeout: float = 15.0
+
+    @property
+    def configured(self) -> bool:
+        return bool(self.wiki_url and self.consumer_key and self.consumer_secret)
+
+    @property
+    def script_url(self) -> str:
+        url = self.wiki_url.strip().rstrip("/")
+        return url.removesuffix("/index.php").rstrip("/")
+
+    @property
+    def canonical_server(self) -> str:
+        if self.issuer:
+            return self.issuer.rstrip("/")
+        parts = urlsplit(self.script_url)
+        return f"{parts.scheme}://{parts.netloc}"
+
+    @property
+    def display_name(self) -> str:
+        return self.wiki_name or urlsplit(self.script_url).hostname or "your wiki"
+
+
+@dataclass(frozen=True)
 class WikiSettings:
     # Wikimedia's User-Agent policy asks for a name and a way to contact the operator.
     user_agent: str = "wikibridge/0.1"
@@ -100,9 +145,15 @@ class Settings:
     smtp: SmtpSettings = field(default_factory=SmtpSettings)
     mail: MailSettings = field(default_factory=MailSettings)
     imap: tuple[ImapMailbox, ...] = ()
+    oauth: OAuthSettings = field(default_factory=OAuthSettings)
     wiki: WikiSettings = field(default_factory=WikiSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
     config_file: Path | None = None
+
+    @property
+    def oauth_callback_url(self) -> str:
+        """The callback URL to register with the wiki's OAuth consumer."""
+        return self.public_url.rstrip("/") + OAUTH_CALLBACK_PATH
 
     @property
     def spool_dir(self) -> Path:
@@ -157,6 +208,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError(f"smtp.security must be one of {', '.join(SMTP_SECURITY)}")
     mail = _section(MailSettings, raw.get("mail", {}), "mail", env)
     mailboxes = tuple(_mailbox(i, m) for i, m in enumerate(raw.get("imap", [])))
+    oauth = _oauth(_section(OAuthSettings, raw.get("oauth", {}), "oauth", env))
     wiki = _section(WikiSettings, raw.get("wiki", {}), "wiki", env)
     ticket_settings = _section(TicketSettings, raw.get("tickets", {}), "tickets", env)
     if ticket_settings.lock_minutes < 1:
@@ -175,6 +227,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         mail=mail,
         imap=mailboxes,
+        oauth=oauth,
         wiki=wiki,
         tickets=ticket_settings,
         config_file=config_file,
@@ -274,3 +327,19 @@ def _mailbox(index: int, raw: Any) -> ImapMailbox:
     if box.security not in IMAP_SECURITY:
         raise ConfigError(f"{where}: security must be one of {', '.join(IMAP_SECURITY)}")
     return box
+
+
+def _oauth(oauth: OAuthSettings) -> OAuthSettings:
+    if oauth.protocol not in OAUTH_PROTOCOLS:
+        raise ConfigError(
+            f"oauth.protocol must be one of {', '.join(OAUTH_PROTOCOLS)} (as the consumer was "
+            f"registered on the wiki), not {oauth.protocol!r}"
+        )
+    if oauth.wiki_url and urlsplit(oauth.wiki_url).scheme not in ("http", "https"):
+        raise ConfigError(
+            "oauth.wiki_url must be the wiki's script path, e.g. https://meta.wikimedia.org/w, "
+            f"not {oauth.wiki_url!r}"
+        )
+    if oauth.recheck_seconds < 0:
+        raise ConfigError("oauth.recheck_seconds must be 0 (never) or a number of seconds")
+    return oauth

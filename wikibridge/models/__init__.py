@@ -3,6 +3,7 @@
 from .base import Base, utcnow
 from .events import JOB_STATES, AuditEvent, AutoReply, OutboxJob
 from .news import NewsItem
+from .oauth import OAUTH_PROTOCOLS, OAuthToken
 from .queue import (
     QUEUE_KINDS,
     QUEUE_SEPARATOR,
@@ -20,6 +21,7 @@ __all__ = [
     "ACCESS_LEVELS",
     "ARTICLE_KINDS",
     "JOB_STATES",
+    "OAUTH_PROTOCOLS",
     "QUEUE_KINDS",
     "QUEUE_SEPARATOR",
     "RULE_FIELDS",
@@ -32,6 +34,7 @@ __all__ = [
     "Base",
     "CannedResponse",
     "NewsItem",
+    "OAuthToken",
     "OutboxJob",
     "Queue",
     "QueueAccess",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from wikibridge.models import ACCESS_LEVELS, QueueAccess, Volunteer, utcnow
@@ -17,6 +18,27 @@ def get(session: Session, volunteer_id: int) -> Volunteer | None:
 def by_central_id(session: Session, central_id: int) -> Volunteer | None:
     stmt = select(Volunteer).where(Volunteer.central_id == central_id)
     return session.scalars(stmt).one_or_none()
+
+
+def get_or_create(session: Session, central_id: int, username: str) -> tuple[Volunteer, bool]:
+    """The volunteer with this central id, created (not approved) if new; whether it was new.
+
+    Two first logins of one account at once: the unique central_id lets one insert win, and
+    the other finds that row after a rollback to a savepoint.
+    """
+    found = by_central_id(session, central_id)
+    if found is not None:
+        return found, False
+    volunteer = Volunteer(central_id=central_id, username=username, approved=False)
+    try:
+        with session.begin_nested():
+            session.add(volunteer)
+    except IntegrityError:
+        found = by_central_id(session, central_id)
+        if found is None:
+            raise
+        return found, False
+    return volunteer, True
 
 
 def add(session: Session, volunteer: Volunteer) -> Volunteer:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-21 23:56:45.660119
+Create Date: 2026-11-22 00:04:57.081238
 """
 
 from collections.abc import Sequence
@@ -115,6 +115,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("news_items", schema=None) as batch_op:
         batch_op.create_index("ix_news_items_published", ["published", "created_at"], unique=False)
+
+    op.create_table(
+        "oauth_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("volunteer_id", sa.Integer(), nullable=False),
+        sa.Column("protocol", sa.String(length=8), nullable=False),
+        sa.Column("sealed", sa.LargeBinary(), nullable=False),
+        sa.Column("created_at", wikibridge.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("revoked_at", wikibridge.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["volunteer_id"],
+            ["volunteers.id"],
+            name=op.f("fk_oauth_tokens_volunteer_id_volunteers"),
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_oauth_tokens")),
+    )
+    with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_oauth_tokens_current", ["volunteer_id", "revoked_at"], unique=False
+        )
 
     op.create_table(
         "queue_access",
@@ -437,6 +457,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_queue_access_queue_id"))
 
     op.drop_table("queue_access")
+    with op.batch_alter_table("oauth_tokens", schema=None) as batch_op:
+        batch_op.drop_index("ix_oauth_tokens_current")
+
+    op.drop_table("oauth_tokens")
     with op.batch_alter_table("news_items", schema=None) as batch_op:
         batch_op.drop_index("ix_news_items_published")
 
