@@ -184,6 +184,7 @@ def test_pending_verdicts(desk: Desk) -> None:
     confirmed = desk.ticket("File:Confirmed.jpg", CLOSED_OK)
     failed = desk.ticket("File:Failed.jpg", CLOSED_FAIL)
     cited_open = desk.ticket("Nothing named here", OPEN)
+    bare = desk.ticket("my photo is called bare_name.jpg", OPEN)
     long_ago = TODAY - timedelta(days=31)
     tag = WaitingTag("permission pending", long_ago)
 
@@ -208,6 +209,9 @@ def test_pending_verdicts(desk: Desk) -> None:
             False,
             f"waiting since {TODAY - timedelta(days=29)}",
         )
+        # A mail naming the file without "File:" holds it back too.
+        assert verdict("File:Bare name.jpg", tag) == (False, f"ticket {bare} is open")
+        assert verdict("File:Bare name 2.jpg", tag)[0] is True
         undated = WaitingTag("permission pending", None)
         assert verdict("File:Unknown.jpg", undated, last_edit=TODAY)[0] is False
         assert verdict("File:Unknown.jpg", undated, last_edit=long_ago)[0] is True

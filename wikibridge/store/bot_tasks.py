@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterator
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Article, Queue, Ticket, Volunteer, WikiAction
@@ -51,6 +51,34 @@ def article_texts(session: Session, ticket_ids: Collection[int]) -> Iterator[tup
             .order_by(Article.ticket_id, Article.id)
         )
         yield from session.execute(stmt)
+
+
+def tickets_mentioning(
+    session: Session, queue_ids: Collection[int], needles: Collection[str], states: Collection[str]
+) -> list[Ticket]:
+    """Live tickets of these queues and states with an article whose subject or body contains
+    one of the needles (case-insensitive as far as the database lower-cases)."""
+    if not queue_ids or not needles or not states:
+        return []
+    found = or_(
+        *(
+            column.icontains(needle, autoescape=True)
+            for needle in needles
+            for column in (Article.subject, Article.body_text)
+        )
+    )
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.queue_id.in_(list(queue_ids)),
+            Ticket.state.in_(list(states)),
+            Ticket.removed_at.is_(None),
+            Ticket.merged_into_id.is_(None),
+            Ticket.id.in_(select(Article.ticket_id).where(found)),
+        )
+        .order_by(Ticket.id)
+    )
+    return list(session.scalars(stmt))
 
 
 def actions_of_kind(session: Session, ticket_ids: Collection[int], kind: str) -> list[WikiAction]:

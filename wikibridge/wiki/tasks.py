@@ -200,13 +200,18 @@ class Verdict:
 
 
 class PendingSweep:
-    """Verdicts on files pending permission on one wiki; the tickets are read once."""
+    """Verdicts on files pending permission on one wiki; the tickets are read once.
+
+    Tickets naming the file as ``File:Name.ext`` are found in that one read. Before a file is
+    tagged, the database is also asked for tickets that mention its bare name ("Name.ext"),
+    as a mail may: a file is never tagged while a ticket about it is open.
+    """
 
     def __init__(self, session: Session, wiki: str, *, closed_since: datetime) -> None:
-        queue_ids = [q.id for q in permission_queues(session, wiki)]
+        self.queue_ids = [q.id for q in permission_queues(session, wiki)]
         tickets = [
-            *store.live_tickets(session, queue_ids, OPEN_STATES),
-            *store.live_tickets(session, queue_ids, [CLOSED_OK], changed_since=closed_since),
+            *store.live_tickets(session, self.queue_ids, OPEN_STATES),
+            *store.live_tickets(session, self.queue_ids, [CLOSED_OK], changed_since=closed_since),
         ]
         self.named: Mapping[str, Sequence[Ticket]] = files_named(session, tickets)
 
@@ -222,21 +227,37 @@ class PendingSweep:
     ) -> Verdict:
         """What to do with a file carrying these pending/received tags. The wait is counted
         from the earliest date a tag gives, else from the page's last edit."""
-        tickets = list(self.named.get(normal_file_title(title), ()))
+        title = normal_file_title(title)
+        tickets = list(self.named.get(title, ()))
         for tag in tags:
             cited = _live(session, tag.number)
             if cited is not None:
                 tickets.append(cited)
-        for ticket in tickets:
-            if ticket.state in OPEN_STATES:
-                return Verdict(False, f"ticket {ticket.number} is open", ticket.number)
-        for ticket in tickets:
-            if ticket.state == CLOSED_OK:
-                return Verdict(False, f"ticket {ticket.number} confirmed it", ticket.number)
+        held = _held(tickets)
+        if held is not None:
+            return held
         since = min((t.since for t in tags if t.since is not None), default=last_edit)
         if (today - since).days < days:
             return Verdict(False, f"waiting since {since.isoformat()}", since=since)
-        return Verdict(True, f"no permission since {since.isoformat()}", since=since)
+        name = title.split(":", 1)[1]
+        forms = {name, name.replace(" ", "_")}
+        mentioning = store.tickets_mentioning(
+            session, self.queue_ids, forms, [*OPEN_STATES, CLOSED_OK]
+        )
+        return _held(mentioning) or Verdict(
+            True, f"no permission since {since.isoformat()}", since=since
+        )
+
+
+def _held(tickets: Sequence[Ticket]) -> Verdict | None:
+    """An open ticket holds a file back, else one that confirmed it."""
+    for ticket in tickets:
+        if ticket.state in OPEN_STATES:
+            return Verdict(False, f"ticket {ticket.number} is open", ticket.number)
+    for ticket in tickets:
+        if ticket.state == CLOSED_OK:
+            return Verdict(False, f"ticket {ticket.number} confirmed it", ticket.number)
+    return None
 
 
 def _live(session: Session, number: str) -> Ticket | None:
