@@ -362,7 +362,7 @@ def main(*args: str) -> None:
         return
     site = pywikibot.Site()
     checker = default_checker(bots=[site.username()])
-    with database() as (_settings, sessions):
+    with database(read_only=True) as (_settings, sessions):
         CitationWatcherBot(site, sessions, checker, **parsed.options).run()
 
 

@@ -121,14 +121,15 @@ def site_wiki(site: BaseSite) -> str:
 
 
 @contextmanager
-def database(settings: Settings | None = None) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
-    """The wikibridge database of ``WIKIBRIDGE_CONFIG`` (and ``WIKIBRIDGE_*`` variables)."""
+def database(*, read_only: bool = False) -> Iterator[tuple[Settings, sessionmaker[Session]]]:
+    """The wikibridge database of ``WIKIBRIDGE_CONFIG`` (and ``WIKIBRIDGE_*`` variables);
+    ``read_only`` sessions for a bot that only reads (they never take SQLite's write lock)."""
     try:
-        settings = settings or load_settings()
+        settings = load_settings()
     except ConfigError as e:
         raise SystemExit(f"wikibridge configuration (WIKIBRIDGE_CONFIG): {e}") from None
     engine = make_engine(settings.database_url)
     try:
-        yield settings, make_sessionmaker(engine)
+        yield settings, make_sessionmaker(engine, read_only=read_only)
     finally:
         engine.dispose()

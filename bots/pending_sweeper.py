@@ -226,7 +226,7 @@ def main(*args: str) -> None:
     kwargs: dict[str, Any] = dict(parsed.options)
     if parsed.factory.gens:
         kwargs["generator"] = parsed.factory.getCombinedGenerator(preload=True)
-    with database() as (settings, sessions):
+    with database(read_only=True) as (settings, sessions):
         PendingSweeperBot(sessions, settings, **kwargs).run()
 
 

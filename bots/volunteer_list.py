@@ -83,7 +83,7 @@ def main(*args: str) -> None:
     if parsed.factory is not None and parsed.factory.gens:
         pywikibot.bot.suggest_help(additional_text="Give the page with -title, not a generator.")
         return
-    with database() as (_settings, sessions):
+    with database(read_only=True) as (_settings, sessions):
         VolunteerListBot(sessions, **parsed.options).run()
 
 
