@@ -3,9 +3,10 @@
 
 For each file that carries one of these tags:
 
-- a ticket of a permissions queue names the file (or the received tag cites it) and is open:
-  the file is left alone, the volunteers are on it. It is not moved to {{Permission
-  received}}: whether a permission is sufficient is a volunteer's judgement, not a bot's;
+- a ticket of a permissions queue names the file (or mentions its bare name, or the received
+  tag cites it) and is open: the file is left alone, the volunteers are on it. It is not moved
+  to {{Permission received}}: whether a permission is sufficient is a volunteer's judgement,
+  not a bot's;
 - such a ticket was closed successful, or the page carries a permission tag already: left
   alone (tag_permissions tags the former);
 - otherwise, once it has waited 30 days (counted from the tag's year/month/day, else from the

@@ -13,8 +13,9 @@ The rules, kept simple and the same for every bot:
   that have no permission action yet; the ticket's owner is named as the volunteer who
   verified it (the bot itself when the ticket has no owner).
 - A file pending permission is left alone while a ticket naming it (or cited by its
-  {{Permission received}}) is open, or has confirmed it; otherwise it is tagged
-  {{No permission since}} once it has waited :data:`PENDING_DAYS` days.
+  {{Permission received}}, or mentioning its bare name "Name.ext") is open, or has confirmed
+  it; otherwise it is tagged {{No permission since}} once it has waited :data:`PENDING_DAYS`
+  days.
 
 Domain functions: they read through :mod:`wikibridge.store` and never commit.
 """
