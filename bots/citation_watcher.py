@@ -25,7 +25,7 @@ The following parameters are supported:
 
 -always           Publish without asking for confirmation
 
--report:TITLE     The report page (default: User:BOTNAME/EditCitation report)
+-report:TITLE     The report page (default: User:BOTNAME/Citation report)
 
 -state:FILE       The state file (default: citation_watcher.json in pywikibot's directory)
 
@@ -272,7 +272,7 @@ class CitationWatcherBot(ConfigParserBot, BaseBot):
         self.checker = checker
         self.treat_page_type = Change
         self.wiki = site_wiki(site)
-        self.report_title = self.opt.report or f"User:{site.username()}/EditCitation report"
+        self.report_title = self.opt.report or f"User:{site.username()}/Citation report"
         self.state_path = state_file(self.opt.state)
         self.state_key = f"{site.family.name}:{site.code}"
         self.citations: list[EditCitation] = []
