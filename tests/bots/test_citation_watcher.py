@@ -213,3 +213,11 @@ def test_acceptance_the_four_bad_citations_with_their_reasons(watch: Watch) -> N
     for revid in reasons:
         assert f"[[Special:Diff/{revid}|{revid}]]" in report
     assert f"Special:Diff/{correct['newrevid']}|" not in report
+
+
+def test_default_report_page_and_state_file(desk: Desk, bot_site: Any) -> None:
+    from pywikibot import config
+
+    bot = CitationWatcherBot(bot_site, desk.sessions, exists)
+    assert bot.report_title == "User:WikibridgeBot/Citation report"
+    assert bot.state_path == Path(config.base_dir) / "citation_watcher.json"
