@@ -3,9 +3,12 @@ volunteer's own login, and leaves a volunteer's action waiting rather than using
 
 from __future__ import annotations
 
+import pytest
+
 from tests.wiki.actions_world import World, unique
 from wikibridge.jobs.base import JobContext
 from wikibridge.jobs.worker import Worker
+from wikibridge.wiki.actions import NoCredentials
 from wikibridge.wiki.credentials import credentials_from_settings
 
 
@@ -45,3 +48,26 @@ def test_a_volunteer_action_without_their_login_waits_and_never_uses_the_bot(
     assert world.wiki.revisions(title)[0]["user"] == "Mallory"  # no edit at all
     found = world.action(action.id)
     assert found.state in ("queued", "failed") and "log in" in found.error
+
+
+def test_a_volunteers_stored_oauth_token_is_their_login(world: World) -> None:
+    """The token their wiki login stored (sealed) is opened and used for their action only."""
+    from dataclasses import replace
+
+    from wikibridge.config import OAuthSettings
+    from wikibridge.models import Volunteer
+    from wikibridge.oauth.sealing import TOKENS, Sealer
+    from wikibridge.store import oauth_tokens
+    from wikibridge.wiki.base import OAuth1Token
+
+    settings = replace(world.settings, oauth=OAuthSettings(consumer_key="ck", consumer_secret="cs"))
+    with world.sessions.begin() as s:
+        sealed = Sealer(settings.secret_key, TOKENS).seal({"key": "tk", "secret": "ts"})
+        oauth_tokens.replace(s, world.volunteer_ids["Alice"], "1.0a", sealed)
+    credentials_for = credentials_from_settings(settings, world.sessions)
+    with world.sessions() as s:
+        alice = s.get(Volunteer, world.volunteer_ids["Alice"])
+        bob = s.get(Volunteer, world.volunteer_ids["Bob"])
+    assert credentials_for(alice) == OAuth1Token("ck", "cs", "tk", "ts")
+    with pytest.raises(NoCredentials):
+        credentials_for(bob)  # Bob never logged in with OAuth: never Alice's, never the bot's

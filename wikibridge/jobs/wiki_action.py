@@ -10,7 +10,7 @@ from .base import JobContext, PermanentJobError, Record, RetryJobError
 
 
 def wiki_action(ctx: JobContext, job: OutboxJob) -> Record | None:
-    credentials_for = ctx.credentials_for or credentials_from_settings(ctx.settings)
+    credentials_for = ctx.credentials_for or credentials_from_settings(ctx.settings, ctx.sessions)
     try:
         handle_wiki_action_job(job.payload, ctx.settings, ctx.sessions, credentials_for)
     except InvalidJob as e:
