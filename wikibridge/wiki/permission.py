@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 import mwparserfromhell
@@ -26,6 +27,7 @@ from wikibridge.tickets.numbers import is_valid
 TICKET_TEMPLATES = frozenset({"permissionticket", "permissionotrs", "permissionotrs-id"})
 PENDING_TEMPLATES = frozenset({"permission pending", "otrs pending"})
 RECEIVED_TEMPLATES = frozenset({"permission received", "otrs received"})
+NO_PERMISSION_TEMPLATES = frozenset({"no permission since"})
 INFORMATION_TEMPLATES = frozenset({"information"})
 LICENSE_HEADINGS = frozenset(
     {"{{int:license-header}}", "{{int:license}}", "licensing", "license", "licence"}
@@ -89,6 +91,55 @@ def add_permission_received(text: str, number: str, user: str, on: date, reason:
         f"|day={on.day}|user={user}|reason={reason}}}}}"
     )
     return _place(text, tag, PENDING_TEMPLATES)
+
+
+def add_no_permission_since(text: str, on: date) -> str:
+    """Mark the page ``{{No permission since|day=|month=|year=}}``, replacing pending/received
+    tags. Unchanged when the page carries that tag already."""
+    code = mwparserfromhell.parse(text)
+    if any(template_name(t) in NO_PERMISSION_TEMPLATES for t in code.filter_templates()):
+        return text
+    tag = f"{{{{No permission since|day={on.day}|month={MONTHS[on.month - 1]}|year={on.year}}}}}"
+    return _place(text, tag, PENDING_TEMPLATES | RECEIVED_TEMPLATES)
+
+
+@dataclass(frozen=True)
+class WaitingTag:
+    """A pending or received tag on a page: since when (None: no valid date), which ticket it
+    cites ("" for none)."""
+
+    name: str  # lower case, as :func:`template_name` gives it
+    since: date | None
+    number: str = ""
+
+
+def waiting_tags(text: str) -> list[WaitingTag]:
+    """The page's {{Permission pending}} and {{Permission received}} tags (and older names)."""
+    found = []
+    for template in mwparserfromhell.parse(text).filter_templates(recursive=True):
+        name = template_name(template)
+        if name not in PENDING_TEMPLATES | RECEIVED_TEMPLATES:
+            continue
+        values = {str(p.name).strip(): str(p.value).strip() for p in template.params}
+        numbers = _NUMBER.findall(values.get("id", values.get("1", "")))
+        since = _date(values.get("year", ""), values.get("month", ""), values.get("day", ""))
+        found.append(WaitingTag(name, since, numbers[0] if numbers else ""))
+    return found
+
+
+def _date(year: str, month: str, day: str) -> date | None:
+    names = [m.lower() for m in MONTHS]
+    month = month.lower()
+    if month.isdigit():
+        month_number = int(month)
+    else:
+        month_number = next(
+            (i for i, m in enumerate(names, 1) if len(month) >= 3 and m.startswith(month)), 0
+        )
+    try:
+        return date(int(year), month_number, int(day))
+    except ValueError:
+        return None
 
 
 def _check(number: str, user: str) -> None:
