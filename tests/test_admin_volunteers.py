@@ -141,3 +141,35 @@ def test_public_list_has_opted_in_approved_active_volunteers_only(session: Sessi
     assert volunteers.public_usernames(session) == ["Alice"]
     who, detail = last(session, "public_listing_changed")
     assert who == w.admin.id and detail["after"] is False
+
+
+def test_revoking_keeps_the_grant_as_history(session_factory) -> None:  # type: ignore[no-untyped-def]
+    """Public verification asks who had access when: a revoked grant keeps its row."""
+    from sqlalchemy import select
+
+    from wikibridge.access import scope_for
+    from wikibridge.admin import volunteers as admin_volunteers_domain
+    from wikibridge.models import QueueAccess, Volunteer, utcnow
+    from wikibridge.store import queues as store_queues
+    from wikibridge.store.access import had_access
+
+    with session_factory.begin() as s:
+        q = store_queues.ensure(s, "info-en")
+        boss = Volunteer(
+            central_id=1, username="Boss", approved=True, identified=True, is_admin=True
+        )
+        vol = Volunteer(central_id=2, username="Vol", approved=True, identified=True)
+        s.add_all([boss, vol])
+        s.flush()
+        scope = scope_for(s, boss)
+        admin_volunteers_domain.grant(s, scope, vol.id, q.id, "rw")
+        ids = (vol.id, q.id)
+    middle = utcnow()
+    with session_factory.begin() as s:
+        boss = s.scalars(select(Volunteer).where(Volunteer.username == "Boss")).one()
+        admin_volunteers_domain.revoke(s, scope_for(s, boss), *ids)
+    with session_factory() as s:
+        rows = list(s.scalars(select(QueueAccess).where(QueueAccess.volunteer_id == ids[0])))
+        assert len(rows) == 1 and rows[0].revoked_at is not None
+        assert had_access(s, ids[0], ids[1], middle)
+        assert not had_access(s, ids[0], ids[1], utcnow())

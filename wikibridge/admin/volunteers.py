@@ -140,7 +140,8 @@ def revoke(session: Session, scope: Scope, volunteer_id: int, queue_id: int) -> 
     volunteer = found(volunteers.get(session, volunteer_id))
     row = found(admin_volunteers.grant_of(session, volunteer.id, queue.id))
     before = row.level
-    admin_volunteers.delete_grant(session, row)
+    # The row stays, with its end time: public verification asks who had access when.
+    volunteers.revoke(session, volunteer.id, queue.id)
     _record(
         session,
         scope,

@@ -20,25 +20,28 @@ def all_volunteers(session: Session) -> list[Volunteer]:
 
 
 def all_grants(session: Session) -> list[QueueAccess]:
-    stmt = select(QueueAccess).order_by(QueueAccess.queue_id, QueueAccess.volunteer_id)
+    stmt = (
+        select(QueueAccess)
+        .where(QueueAccess.revoked_at.is_(None))
+        .order_by(QueueAccess.queue_id, QueueAccess.volunteer_id)
+    )
     return list(session.scalars(stmt))
 
 
 def grants_of(session: Session, volunteer_id: int) -> list[QueueAccess]:
-    stmt = select(QueueAccess).where(QueueAccess.volunteer_id == volunteer_id)
+    stmt = select(QueueAccess).where(
+        QueueAccess.volunteer_id == volunteer_id, QueueAccess.revoked_at.is_(None)
+    )
     return list(session.scalars(stmt.order_by(QueueAccess.queue_id)))
 
 
 def grant_of(session: Session, volunteer_id: int, queue_id: int) -> QueueAccess | None:
     stmt = select(QueueAccess).where(
-        QueueAccess.volunteer_id == volunteer_id, QueueAccess.queue_id == queue_id
+        QueueAccess.volunteer_id == volunteer_id,
+        QueueAccess.queue_id == queue_id,
+        QueueAccess.revoked_at.is_(None),
     )
     return session.scalars(stmt).one_or_none()
-
-
-def delete_grant(session: Session, grant: QueueAccess) -> None:
-    session.delete(grant)
-    session.flush()
 
 
 def public_usernames(session: Session) -> list[str]:
