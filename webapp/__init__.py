@@ -21,6 +21,7 @@ from . import (
     dashboard,
     database,
     health,
+    i18n,
     oauth,
     queues,
     ratelimit,
@@ -43,6 +44,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     database.init_app(app, settings)
     security.init_app(app)
+    i18n.init_app(app)
 
     for module in (auth, oauth, dashboard, queues, tickets, actions, reply, search, stats, health):
         app.register_blueprint(module.bp)

@@ -43,6 +43,8 @@ V = TypeVar("V", bound=Callable[..., Any])
 
 # Settings that wiki login (MediaWiki OAuth) needs: (section, name).
 OAUTH_SETTINGS = (("oauth", "wiki_url"), ("oauth", "consumer_key"), ("oauth", "consumer_secret"))
+# The session key of the language chosen in the menu (see i18n.py); kept across login and logout.
+LANGUAGE_KEY = "language"
 
 
 def public(view: V) -> V:
@@ -71,7 +73,7 @@ def _load_volunteer() -> Response | None:
     if isinstance(volunteer_id, int):
         volunteer = volunteers.get(db(), volunteer_id)
         if volunteer is None or not volunteer.active:
-            session.clear()
+            clear_session()
         else:
             g.volunteer = volunteer
     view = current_app.view_functions.get(request.endpoint or "")
@@ -100,9 +102,18 @@ def missing_login_settings(config: Settings) -> list[str]:
     return missing
 
 
-def start_session(volunteer: Volunteer) -> None:
-    """A new session for this volunteer: nothing from the anonymous one survives."""
+def clear_session() -> None:
+    """Empty the session but for the chosen language, which is no secret and no login."""
+    language = session.get(LANGUAGE_KEY)
     session.clear()
+    if language is not None:
+        session[LANGUAGE_KEY] = language
+
+
+def start_session(volunteer: Volunteer) -> None:
+    """A new session for this volunteer: nothing from the anonymous one survives (but its
+    language)."""
+    clear_session()
     session["volunteer_id"] = volunteer.id
     session["sid"] = secrets.token_urlsafe(16)
     session.permanent = True
@@ -146,7 +157,7 @@ def demo_login() -> Response:
 @bp.post("/logout")
 @public
 def logout() -> Response:
-    session.clear()
+    clear_session()
     flash("You are logged out.")
     return redirect(url_for("auth.login"))
 

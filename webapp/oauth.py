@@ -31,7 +31,7 @@ from wikibridge.oauth import AccountBlocked, OAuthError, Sealer, StateMismatch, 
 from wikibridge.store import oauth_tokens
 from wikibridge.volunteers import VolunteerInactive, end_wiki_login, log_in_with_wiki
 
-from .auth import public, start_session
+from .auth import clear_session, public, start_session
 from .database import settings, state
 from .security import safe_next
 
@@ -189,4 +189,4 @@ def _end(volunteer_id: int, reason: str) -> None:
     with state().sessions() as db:
         end_wiki_login(db, volunteer_id, reason)
         db.commit()
-    session.clear()
+    clear_session()
