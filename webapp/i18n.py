@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, redirect, request, session, url_for
 from flask_babel import Babel, get_locale
 from werkzeug.wrappers import Response
 
+from . import labels
 from .auth import LANGUAGE_KEY, public
 from .security import safe_next
 
@@ -43,7 +44,11 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _languages() -> dict[str, Any]:
-        return {"languages": LANGUAGES, "current_language": current_language()}
+        return {
+            "languages": LANGUAGES,
+            "current_language": current_language(),
+            **labels.template_globals(),
+        }
 
 
 @bp.post("/language")

@@ -23,6 +23,7 @@ from wikibridge.tickets.search import (
     search,
 )
 
+from . import labels
 from .database import db
 
 bp = Blueprint("search", __name__)
@@ -108,6 +109,6 @@ def index() -> Any:
         message=message,
         queues=access.visible_queues(session, g.scope),
         states=list(STATE_FILTERS),
-        sorts=SORTS,
+        sorts=labels.translated(SORTS, labels.SEARCH_SORTS),
         page_url=_pager(),
     )

@@ -11,6 +11,7 @@ from wikibridge import access
 from wikibridge.admin import content, queues
 from wikibridge.admin.base import Invalid
 
+from .. import labels
 from ..database import db
 from .common import act, bp
 
@@ -22,7 +23,7 @@ def canned_list() -> Any:
         "admin/canned.html",
         responses=content.canned_list(session, g.scope),
         queue_names={n.queue.id: n.queue.name for n in queues.administered(session, g.scope)},
-        variables=content.VARIABLES,
+        variables=labels.translated(content.VARIABLES, labels.VARIABLES),
     )
 
 
@@ -67,7 +68,7 @@ def _canned(canned_id: int | None) -> Any:
         canned=given,
         queues=queues.administered(session, g.scope),
         may_be_global=access.can_admin_canned(g.scope, None),
-        variables=content.VARIABLES,
+        variables=labels.translated(content.VARIABLES, labels.VARIABLES),
         error=error,
     ), (400 if error else 200)
 

@@ -12,6 +12,7 @@ from wikibridge.admin import queues, rules
 from wikibridge.admin.base import Invalid
 from wikibridge.models import RULE_FIELDS, RoutingRule
 
+from .. import labels
 from ..database import db, settings
 from .common import act, bp
 
@@ -23,7 +24,7 @@ def rule_list() -> Any:
         "admin/rules.html",
         rules=rules.all_rules(session, g.scope),
         queue_names={n.queue.id: n.queue.name for n in queues.administered(session, g.scope)},
-        field_help=rules.FIELD_HELP,
+        field_help=labels.translated(rules.FIELD_HELP, labels.FIELDS),
     )
 
 
@@ -74,7 +75,7 @@ def _edit(rule_id: int | None) -> Any:
         rule_id=rule_id,
         rule=given,
         fields=RULE_FIELDS,
-        field_help=rules.FIELD_HELP,
+        field_help=labels.translated(rules.FIELD_HELP, labels.FIELDS),
         queues=queues.administered(session, g.scope),
         message=request.form.get("message", ""),
         result=result,

@@ -12,6 +12,7 @@ from wikibridge.admin import overview, queues, volunteers
 from wikibridge.admin.base import Invalid, NotFound
 from wikibridge.models import ACCESS_LEVELS
 
+from .. import labels
 from ..database import db
 from .common import act, bp, form_int
 
@@ -37,7 +38,7 @@ def volunteer(volunteer_id: int) -> Any:
         row=volunteers.detail(session, g.scope, volunteer_id),
         queues=queues.administered(session, g.scope),
         levels=ACCESS_LEVELS,
-        level_names=volunteers.LEVEL_NAMES,
+        level_names=labels.translated(volunteers.LEVEL_NAMES, labels.LEVELS),
         can_manage=access.can_manage_volunteers(g.scope),
     )
 
@@ -107,5 +108,5 @@ def access_overview() -> Any:
     return render_template(
         "admin/access.html",
         queues=overview.who_has_access(db(), g.scope),
-        level_names=volunteers.LEVEL_NAMES,
+        level_names=labels.translated(volunteers.LEVEL_NAMES, labels.LEVELS),
     )
