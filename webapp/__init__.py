@@ -22,6 +22,7 @@ from . import (
     database,
     health,
     i18n,
+    labels,
     oauth,
     queues,
     ratelimit,
@@ -70,7 +71,5 @@ def _when(value: datetime | None) -> str:
 def _error_page(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
-    return (
-        render_template("errors/error.html", code=error.code, name=error.name, error=error),
-        error.code,
-    )
+    name = labels.HTTP_ERRORS.get(error.code, error.name)
+    return render_template("errors/error.html", code=error.code, name=name, error=error), error.code

@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -142,11 +143,11 @@ def demo_login() -> Response:
     if not settings().demo:
         abort(404)
     if not is_loopback_request():
-        abort(403, "The demo login is only offered to requests from this machine.")
+        abort(403, _("The demo login is only offered to requests from this machine."))
     session_db = db()
     volunteer = volunteers.by_central_id(session_db, DEMO_CENTRAL_ID)
     if volunteer is None:
-        flash("There is no demo volunteer: start the app with `wikibridge serve --demo`.")
+        flash(_("There is no demo volunteer: start the app with `wikibridge serve --demo`."))
         return redirect(url_for("auth.login"))
     record_login(session_db, volunteer, "demo")
     session_db.commit()
@@ -158,7 +159,7 @@ def demo_login() -> Response:
 @public
 def logout() -> Response:
     clear_session()
-    flash("You are logged out.")
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
 

@@ -44,9 +44,7 @@ STATUSES = {
     "deactivated": _l("deactivated"),
 }
 FIELDS = {
-    "recipient": _l(
-        "a recipient address (Delivered-To, X-Original-To, To, Cc); the whole address"
-    ),
+    "recipient": _l("a recipient address (Delivered-To, X-Original-To, To, Cc); the whole address"),
     "sender": _l("the sender's address"),
     "header": _l("a header, named below"),
     "subject": _l("the subject"),
@@ -58,6 +56,30 @@ VARIABLES = {
     "requester": _l("the requester's e-mail address"),
     "queue": _l("the full name of the ticket's queue"),
     "volunteer": _l("the username of the volunteer who writes the reply"),
+}
+
+# The titles of error pages (werkzeug's names are English).
+HTTP_ERRORS = {
+    400: _l("Bad Request"),
+    403: _l("Forbidden"),
+    404: _l("Not Found"),
+    405: _l("Method Not Allowed"),
+    413: _l("Request Entity Too Large"),
+    429: _l("Too Many Requests"),
+    500: _l("Internal Server Error"),
+    502: _l("Bad Gateway"),
+    503: _l("Service Unavailable"),
+}
+
+# Why a request was refused, as the CSRF check (Flask-WTF) says it in English.
+ERROR_TEXTS = {
+    "The CSRF token is missing.": _l("The CSRF token is missing."),
+    "The CSRF session token is missing.": _l("The CSRF session token is missing."),
+    "The CSRF token has expired.": _l("The CSRF token has expired."),
+    "The CSRF token is invalid.": _l("The CSRF token is invalid."),
+    "The CSRF tokens do not match.": _l("The CSRF tokens do not match."),
+    "The referrer header is missing.": _l("The referrer header is missing."),
+    "The referrer does not match the host.": _l("The referrer does not match the host."),
 }
 
 
@@ -74,4 +96,5 @@ def template_globals() -> dict[str, Any]:
         "level_label": LEVELS,
         "status_names": STATUSES,
         "queue_sort_names": QUEUE_SORTS,
+        "error_texts": ERROR_TEXTS,
     }

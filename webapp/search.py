@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import gettext as _
 
 from wikibridge import access
 from wikibridge.tickets.listing import STATE_FILTERS
@@ -42,7 +43,7 @@ def _day(name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FormError("Write dates as YYYY-MM-DD.") from None
+        raise FormError(_("Write dates as YYYY-MM-DD.")) from None
 
 
 def _queue_id() -> int | None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -51,10 +52,10 @@ def _canned(canned_id: int | None) -> Any:
         try:
             if row is None:
                 made = content.create_canned(session, g.scope, given)
-                message = f"Canned response {made.name} created."
+                message = _("Canned response %(name)s created.", name=made.name)
             else:
                 content.update_canned(session, g.scope, row.id, given)
-                message = f"Canned response {row.name} saved."
+                message = _("Canned response %(name)s saved.", name=row.name)
         except Invalid as exc:
             session.rollback()
             error = str(exc)
@@ -77,7 +78,7 @@ def _canned(canned_id: int | None) -> Any:
 def canned_delete(canned_id: int) -> Response:
     def change() -> str:
         content.delete_canned(db(), g.scope, canned_id)
-        return "Canned response deleted."
+        return _("Canned response deleted.")
 
     return act(change, url_for("admin.canned_list"))
 
@@ -120,7 +121,7 @@ def _news(news_id: int | None) -> Any:
             error = str(exc)
         else:
             session.commit()
-            flash("News item saved.")
+            flash(_("News item saved."))
             return redirect(url_for("admin.news_list"), 303)
     return render_template("admin/news_edit.html", news_id=news_id, item=given, error=error), (
         400 if error else 200

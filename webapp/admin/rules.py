@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -62,11 +63,11 @@ def _edit(rule_id: int | None) -> Any:
             elif row is None:
                 saved = rules.create(session, g.scope, given)
                 session.commit()
-                return _saved(f"Rule {saved.name or saved.id} created.")
+                return _saved(_("Rule %(name)s created.", name=saved.name or saved.id))
             else:
                 rules.update(session, g.scope, row.id, given)
                 session.commit()
-                return _saved(f"Rule {row.name or row.id} saved.")
+                return _saved(_("Rule %(name)s saved.", name=row.name or row.id))
         except Invalid as exc:
             session.rollback()
             error = str(exc)
@@ -102,7 +103,7 @@ def rule_move(rule_id: int) -> Response:
 
     def change() -> str:
         rules.move(db(), g.scope, rule_id, offset)
-        return "Order changed."
+        return _("Order changed.")
 
     return act(change, url_for("admin.rule_list"))
 
@@ -113,7 +114,11 @@ def rule_enabled(rule_id: int) -> Response:
 
     def change() -> str:
         row = rules.set_enabled(db(), g.scope, rule_id, enabled)
-        return f"Rule {row.name or row.id} {'enabled' if enabled else 'disabled'}."
+        return (
+            _("Rule %(name)s enabled.", name=row.name or row.id)
+            if enabled
+            else _("Rule %(name)s disabled.", name=row.name or row.id)
+        )
 
     return act(change, url_for("admin.rule_list"))
 
