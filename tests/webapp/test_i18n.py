@@ -95,8 +95,8 @@ def test_english_by_default_and_for_unsupported_languages(
         assert _lang(page) == "en"
         assert "Log in" in page and "Anmelden" not in page
     # Among supported languages the browser's best one wins.
-    page = client.get("/login", headers={"Accept-Language": "fr, de;q=0.8, en;q=0.5"})
-    assert _lang(page.get_data(as_text=True)) == "de"
+    best = client.get("/login", headers={"Accept-Language": "fr, de;q=0.8, en;q=0.5"})
+    assert _lang(best.get_data(as_text=True)) == "de"
 
 
 def test_the_menu_chooses_the_language_for_the_session(
