@@ -21,6 +21,8 @@ from . import (
     dashboard,
     database,
     health,
+    i18n,
+    labels,
     oauth,
     queues,
     ratelimit,
@@ -44,6 +46,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     database.init_app(app, settings)
     security.init_app(app)
+    i18n.init_app(app)
 
     for module in (auth, oauth, dashboard, queues, tickets, actions, reply, search, stats, health):
         app.register_blueprint(module.bp)
@@ -70,7 +73,5 @@ def _when(value: datetime | None) -> str:
 def _error_page(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
-    return (
-        render_template("errors/error.html", code=error.code, name=error.name, error=error),
-        error.code,
-    )
+    name = labels.HTTP_ERRORS.get(error.code, error.name)
+    return render_template("errors/error.html", code=error.code, name=name, error=error), error.code

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from flask import Blueprint, abort, flash, g, redirect, request, url_for
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
@@ -22,6 +23,7 @@ from wikibridge.tickets.operations import (
     TicketNotFound,
 )
 
+from . import labels
 from .database import db, settings
 
 bp = Blueprint("actions", __name__, url_prefix="/tickets")
@@ -65,7 +67,7 @@ def back(number: str) -> Response:
 def form_int(name: str) -> int:
     value = request.form.get(name, "").strip()
     if not value.isdigit() or len(value) > 18:
-        raise OperationRefused("The form was incomplete; please try again.")
+        raise OperationRefused(_("The form was incomplete; please try again."))
     return int(value)
 
 
@@ -73,7 +75,11 @@ def form_int(name: str) -> int:
 def take(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         ticket = ops.take(session, a, number)
-        return f"You hold Ticket#{ticket.number} until {ticket.locked_until:%H:%M} UTC.", None
+        return _(
+            "You hold Ticket#%(number)s until %(time)s UTC.",
+            number=ticket.number,
+            time=f"{ticket.locked_until:%H:%M}",
+        ), None
 
     return run(number, operation)
 
@@ -82,7 +88,7 @@ def take(number: str) -> Response:
 def release(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         ticket = ops.release(session, a, number)
-        return f"Ticket#{ticket.number} is released.", None
+        return _("Ticket#%(number)s is released.", number=ticket.number), None
 
     return run(number, operation)
 
@@ -91,7 +97,7 @@ def release(number: str) -> Response:
 def note(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         made = ops.add_note(session, a, number, request.form.get("text", ""))
-        return "Your note is added.", f"{ticket_url(number)}#article-{made.id}"
+        return _("Your note is added."), f"{ticket_url(number)}#article-{made.id}"
 
     return run(number, operation)
 
@@ -103,7 +109,11 @@ def change_state(number: str) -> Response:
         typed = request.form.get("pending_until", "")
         when = ops.parse_time(typed) if state in states.NEEDS_TIME else None
         ticket = ops.change_state(session, a, number, state, when)
-        return f"Ticket#{ticket.number} is now {ticket.state}.", None
+        return _(
+            "Ticket#%(number)s is now %(state)s.",
+            number=ticket.number,
+            state=labels.STATES.get(ticket.state, ticket.state),
+        ), None
 
     return run(number, operation)
 
@@ -112,7 +122,7 @@ def change_state(number: str) -> Response:
 def move(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         ticket = ops.move(session, a, number, form_int("queue_id"))
-        return f"Ticket#{ticket.number} is moved.", None
+        return _("Ticket#%(number)s is moved.", number=ticket.number), None
 
     return run(number, operation)
 
@@ -123,7 +133,9 @@ def spam(number: str) -> Response:
         ticket, source = ops.mark_spam(session, a, number)
         # The spam queue is usually out of sight: go back to the queue the ticket came from.
         where = url_for("queues.view", queue_id=source.id)
-        return f"Ticket#{ticket.number} is marked as spam and moved to the spam queue.", where
+        return _(
+            "Ticket#%(number)s is marked as spam and moved to the spam queue.", number=ticket.number
+        ), where
 
     return run(number, operation)
 
@@ -132,7 +144,11 @@ def spam(number: str) -> Response:
 def merge(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         target = relations.merge(session, a, number, request.form.get("target", ""))
-        return f"Ticket#{number} is merged into Ticket#{target.number}.", ticket_url(target.number)
+        return _(
+            "Ticket#%(number)s is merged into Ticket#%(target)s.",
+            number=number,
+            target=target.number,
+        ), ticket_url(target.number)
 
     return run(number, operation)
 
@@ -141,7 +157,11 @@ def merge(number: str) -> Response:
 def split(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         new = relations.split(session, a, number, form_int("article_id"))
-        message = f"The article is moved from Ticket#{number} to the new Ticket#{new.number}."
+        message = _(
+            "The article is moved from Ticket#%(number)s to the new Ticket#%(new)s.",
+            number=number,
+            new=new.number,
+        )
         return message, ticket_url(new.number)
 
     return run(number, operation)
@@ -152,7 +172,9 @@ def link(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         other = request.form.get("other", "")
         relations.link(session, a, number, other, request.form.get("kind", ""))
-        return f"Ticket#{number} is linked to Ticket#{other.strip()}.", None
+        return _(
+            "Ticket#%(number)s is linked to Ticket#%(other)s.", number=number, other=other.strip()
+        ), None
 
     return run(number, operation)
 
@@ -161,6 +183,6 @@ def link(number: str) -> Response:
 def unlink(number: str) -> Response:
     def operation(session: Session, a: Actor) -> tuple[str, str | None]:
         other = relations.unlink(session, a, number, form_int("link_id"))
-        return f"The link to Ticket#{other.number} is removed.", None
+        return _("The link to Ticket#%(number)s is removed.", number=other.number), None
 
     return run(number, operation)

@@ -25,6 +25,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -43,6 +44,8 @@ V = TypeVar("V", bound=Callable[..., Any])
 
 # Settings that wiki login (MediaWiki OAuth) needs: (section, name).
 OAUTH_SETTINGS = (("oauth", "wiki_url"), ("oauth", "consumer_key"), ("oauth", "consumer_secret"))
+# The session key of the language chosen in the menu (see i18n.py); kept across login and logout.
+LANGUAGE_KEY = "language"
 
 
 def public(view: V) -> V:
@@ -71,7 +74,7 @@ def _load_volunteer() -> Response | None:
     if isinstance(volunteer_id, int):
         volunteer = volunteers.get(db(), volunteer_id)
         if volunteer is None or not volunteer.active:
-            session.clear()
+            clear_session()
         else:
             g.volunteer = volunteer
     view = current_app.view_functions.get(request.endpoint or "")
@@ -100,9 +103,18 @@ def missing_login_settings(config: Settings) -> list[str]:
     return missing
 
 
-def start_session(volunteer: Volunteer) -> None:
-    """A new session for this volunteer: nothing from the anonymous one survives."""
+def clear_session() -> None:
+    """Empty the session but for the chosen language, which is no secret and no login."""
+    language = session.get(LANGUAGE_KEY)
     session.clear()
+    if language is not None:
+        session[LANGUAGE_KEY] = language
+
+
+def start_session(volunteer: Volunteer) -> None:
+    """A new session for this volunteer: nothing from the anonymous one survives (but its
+    language)."""
+    clear_session()
     session["volunteer_id"] = volunteer.id
     session["sid"] = secrets.token_urlsafe(16)
     session.permanent = True
@@ -131,11 +143,11 @@ def demo_login() -> Response:
     if not settings().demo:
         abort(404)
     if not is_loopback_request():
-        abort(403, "The demo login is only offered to requests from this machine.")
+        abort(403, _("The demo login is only offered to requests from this machine."))
     session_db = db()
     volunteer = volunteers.by_central_id(session_db, DEMO_CENTRAL_ID)
     if volunteer is None:
-        flash("There is no demo volunteer: start the app with `wikibridge serve --demo`.")
+        flash(_("There is no demo volunteer: start the app with `wikibridge serve --demo`."))
         return redirect(url_for("auth.login"))
     record_login(session_db, volunteer, "demo")
     session_db.commit()
@@ -146,8 +158,8 @@ def demo_login() -> Response:
 @bp.post("/logout")
 @public
 def logout() -> Response:
-    session.clear()
-    flash("You are logged out.")
+    clear_session()
+    flash(_("You are logged out."))
     return redirect(url_for("auth.login"))
 
 

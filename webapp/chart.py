@@ -4,7 +4,7 @@ to the Content-Security-Policy. This module only computes the geometry; the temp
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from wikibridge.tickets.stats import Bucket
@@ -59,7 +59,9 @@ def _r(value: float) -> float:
     return round(value, 1)
 
 
-def build(buckets: Sequence[Bucket], title: str) -> Chart:
+def build(buckets: Sequence[Bucket], title: str, names: Mapping[str, str] | None = None) -> Chart:
+    """`names`: how the tooltips call "created" and "closed" (the page's language)."""
+    names = names or {}
     plot_w = WIDTH - LEFT - RIGHT
     plot_h = HEIGHT - TOP - BOTTOM
     base = TOP + plot_h
@@ -82,7 +84,7 @@ def build(buckets: Sequence[Bucket], title: str) -> Chart:
                     _r(bar_w),
                     _r(base - y(value)),
                     kind,
-                    f"{when}: {value} {kind}",
+                    f"{when}: {value} {names.get(kind, kind)}",
                 )
             )
         points.append(f"{_r(x0 + slot / 2)},{y(b.open)}")

@@ -24,6 +24,7 @@ from flask import (
     session,
     url_for,
 )
+from flask_babel import gettext as _
 
 from wikibridge import oauth
 from wikibridge.config import Settings
@@ -31,7 +32,7 @@ from wikibridge.oauth import AccountBlocked, OAuthError, Sealer, StateMismatch, 
 from wikibridge.store import oauth_tokens
 from wikibridge.volunteers import VolunteerInactive, end_wiki_login, log_in_with_wiki
 
-from .auth import public, start_session
+from .auth import clear_session, public, start_session
 from .database import settings, state
 from .security import safe_next
 
@@ -64,13 +65,18 @@ def refused(title: str, message: str, status: int) -> Any:
 
 
 def blocked_page(username: str = "") -> Any:
-    who = f"The wiki account {username}" if username else "Your wiki account"
-    return refused(
-        "Your wiki account is blocked",
-        f"{who} is blocked on the wiki, and blocked accounts cannot log in here. "
-        "If the block ends, you can log in again.",
-        403,
-    )
+    if username:
+        message = _(
+            "The wiki account %(name)s is blocked on the wiki, and blocked accounts cannot log "
+            "in here. If the block ends, you can log in again.",
+            name=username,
+        )
+    else:
+        message = _(
+            "Your wiki account is blocked on the wiki, and blocked accounts cannot log in here. "
+            "If the block ends, you can log in again."
+        )
+    return refused(_("Your wiki account is blocked"), message, 403)
 
 
 @bp.post("/start")
@@ -81,7 +87,7 @@ def start() -> Any:
     try:
         started = client.start()
     except OAuthError as e:
-        return refused("Wiki login failed", str(e), 502)
+        return refused(_("Wiki login failed"), str(e), 502)
     pending = {
         **started.pending,
         "protocol": client.protocol,
@@ -99,9 +105,11 @@ def callback() -> Any:
     sealed = session.pop(PENDING, None)
     if not isinstance(sealed, str):
         return refused(
-            "Wiki login failed",
-            "This login was not started here, has already been used or has expired. "
-            "Please start again.",
+            _("Wiki login failed"),
+            _(
+                "This login was not started here, has already been used or has expired. "
+                "Please start again."
+            ),
             400,
         )
     try:
@@ -118,17 +126,17 @@ def callback() -> Any:
         return blocked_page(e.username)
     except VolunteerInactive:
         return refused(
-            "Account disabled",
-            "Your volunteer account has been deactivated here. Ask a queue administrator.",
+            _("Account disabled"),
+            _("Your volunteer account has been deactivated here. Ask a queue administrator."),
             403,
         )
     except StateMismatch as e:
-        return refused("Wiki login failed", str(e), 400)
+        return refused(_("Wiki login failed"), str(e), 400)
     except TokenRevoked as e:
         flash(str(e))
         return redirect(url_for("auth.login"))
     except OAuthError as e:
-        return refused("Wiki login failed", str(e), 502)
+        return refused(_("Wiki login failed"), str(e), 502)
     start_session(volunteer)
     session[CHECKED] = time.time()
     target = safe_next(str(pending.get("next") or ""))
@@ -173,7 +181,7 @@ def _identify_again(config: Settings, volunteer_id: int) -> oauth.Identity:
     with state().sessions() as db:
         stored = oauth_tokens.current(db, volunteer_id)
         if stored is None:
-            raise TokenRevoked("Your wiki login has ended; please log in again.")
+            raise TokenRevoked(_("Your wiki login has ended; please log in again."))
         token = sealer.open(stored.sealed)
         client = oauth.wiki_login(config, stored.protocol)
         try:
@@ -189,4 +197,4 @@ def _end(volunteer_id: int, reason: str) -> None:
     with state().sessions() as db:
         end_wiki_login(db, volunteer_id, reason)
         db.commit()
-    session.clear()
+    clear_session()

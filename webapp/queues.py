@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request
+from flask_babel import gettext as _
 
 from wikibridge.tickets import listing
 
@@ -25,7 +26,7 @@ def view(queue_id: int) -> Any:
             after=request.args.get("after", ""),
         )
     except ValueError:
-        abort(400, "That page link is broken; start again from the first page.")
+        abort(400, _("That page link is broken; start again from the first page."))
     if page is None:
         abort(404)
     return render_template(

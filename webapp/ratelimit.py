@@ -13,6 +13,7 @@ import time
 from collections import deque
 
 from flask import Flask, Response, current_app, make_response, render_template, request
+from flask_babel import gettext as _
 
 # Endpoints counted together: the login page, both logins and the wiki's callback.
 LIMITED = ("auth.login", "auth.demo_login", "oauth.start", "oauth.callback")
@@ -61,8 +62,8 @@ def _check() -> Response | None:
         return None
     page = render_template(
         "auth/refused.html",
-        title="Too many login attempts",
-        message="Too many login requests came from your address. Please wait a minute.",
+        title=_("Too many login attempts"),
+        message=_("Too many login requests came from your address. Please wait a minute."),
     )
     response = make_response(page, 429)
     response.headers["Retry-After"] = str(int(window))

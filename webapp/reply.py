@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.datastructures import FileStorage
 
 from wikibridge.tickets import compose
@@ -66,7 +67,7 @@ def send(number: str) -> Any:
             return redirect(url_for("tickets.view", number=number), 303)
         return _page(found, draft, error=e.reason, lost_files=len(uploads)), 400
     session.commit()
-    flash("Your reply is on its way.", "info")
+    flash(_("Your reply is on its way."), "info")
     return redirect(url_for("tickets.view", number=number, _anchor=f"article-{article.id}"), 303)
 
 

@@ -11,6 +11,7 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request, url_for
+from flask_babel import gettext as _
 
 from wikibridge import access
 from wikibridge.tickets.listing import STATE_FILTERS
@@ -23,6 +24,7 @@ from wikibridge.tickets.search import (
     search,
 )
 
+from . import labels
 from .database import db
 
 bp = Blueprint("search", __name__)
@@ -41,7 +43,7 @@ def _day(name: str) -> date | None:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise FormError("Write dates as YYYY-MM-DD.") from None
+        raise FormError(_("Write dates as YYYY-MM-DD.")) from None
 
 
 def _queue_id() -> int | None:
@@ -108,6 +110,6 @@ def index() -> Any:
         message=message,
         queues=access.visible_queues(session, g.scope),
         states=list(STATE_FILTERS),
-        sorts=SORTS,
+        sorts=labels.translated(SORTS, labels.SEARCH_SORTS),
         page_url=_pager(),
     )

@@ -9,12 +9,13 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from flask import Blueprint, Response, abort, g, render_template, request
+from flask_babel import gettext as _
 
 from wikibridge import access
 from wikibridge.tickets import stats
 from wikibridge.tickets.stats import Period, PeriodError, Traffic
 
-from . import chart
+from . import chart, labels
 from .database import db
 
 bp = Blueprint("stats", __name__)
@@ -27,7 +28,7 @@ def _day(name: str, default: date) -> date:
     try:
         return date.fromisoformat(text)
     except ValueError:
-        raise PeriodError("Write dates as YYYY-MM-DD.") from None
+        raise PeriodError(_("Write dates as YYYY-MM-DD.")) from None
 
 
 def _queue_id() -> int | None:
@@ -66,14 +67,17 @@ def index() -> Any:
         message = str(error)
         data = _traffic(default_period=True)
     queue_id = _queue_id()
-    title = (
-        f"Tickets created and closed per {data.granularity}, and open at its end, "
-        f"{data.period.start} to {data.period.end}"
+    title = _(
+        "Tickets created and closed per %(period)s, and open at its end, %(start)s to %(end)s",
+        period=labels.GRANULARITIES.get(data.granularity, data.granularity),
+        start=data.period.start,
+        end=data.period.end,
     )
     return render_template(
         "stats/index.html",
         data=data,
-        chart=chart.build(data.total, title),
+        granularity_names=labels.GRANULARITIES,
+        chart=chart.build(data.total, title, {"created": _("created"), "closed": _("closed")}),
         message=message,
         queues=access.visible_queues(db(), g.scope),
         queue_id=queue_id,

@@ -163,4 +163,6 @@ def _check_page(response: TestResponse) -> None:
             assert not (value or "").lower().startswith(("javascript:", "data:")), tag
         if tag == "form":
             action = dict(attrs).get("action") or ""
-            assert action.startswith(("/admin/", "/logout", "/preferences", "/search")), action
+            assert action.startswith(
+                ("/admin/", "/logout", "/preferences", "/search", "/language")
+            ), action

@@ -39,7 +39,7 @@ and <a href="https://en.wikipedia.org/wiki/Example">the article</a>.</p>
 
 
 # The app's own form targets: logging in and out, and the actions on a ticket.
-OWN_FORM = re.compile(r"/logout|/login/demo|/search|/tickets/\d+/[a-z]+")
+OWN_FORM = re.compile(r"/logout|/login/demo|/language|/search|/tickets/\d+/[a-z]+")
 
 
 class Collector(HTMLParser):

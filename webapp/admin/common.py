@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wikibridge import access
 from wikibridge.admin.base import Invalid, NotFound
 
+from .. import labels
 from ..database import db
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -27,7 +28,8 @@ def _only_admins() -> None:
 @bp.errorhandler(NotFound)
 def _not_found(_error: NotFound) -> Any:
     error = HTTPNotFound()
-    return render_template("errors/error.html", code=404, name=error.name, error=error), 404
+    name = labels.HTTP_ERRORS[404]
+    return render_template("errors/error.html", code=404, name=name, error=error), 404
 
 
 def act(change: Callable[[], str], back: str) -> Response:

@@ -5,12 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
 from wikibridge.admin import content, queues
 from wikibridge.admin.base import Invalid
 
+from .. import labels
 from ..database import db
 from .common import act, bp
 
@@ -22,7 +24,7 @@ def canned_list() -> Any:
         "admin/canned.html",
         responses=content.canned_list(session, g.scope),
         queue_names={n.queue.id: n.queue.name for n in queues.administered(session, g.scope)},
-        variables=content.VARIABLES,
+        variables=labels.translated(content.VARIABLES, labels.VARIABLES),
     )
 
 
@@ -50,10 +52,10 @@ def _canned(canned_id: int | None) -> Any:
         try:
             if row is None:
                 made = content.create_canned(session, g.scope, given)
-                message = f"Canned response {made.name} created."
+                message = _("Canned response %(name)s created.", name=made.name)
             else:
                 content.update_canned(session, g.scope, row.id, given)
-                message = f"Canned response {row.name} saved."
+                message = _("Canned response %(name)s saved.", name=row.name)
         except Invalid as exc:
             session.rollback()
             error = str(exc)
@@ -67,7 +69,7 @@ def _canned(canned_id: int | None) -> Any:
         canned=given,
         queues=queues.administered(session, g.scope),
         may_be_global=access.can_admin_canned(g.scope, None),
-        variables=content.VARIABLES,
+        variables=labels.translated(content.VARIABLES, labels.VARIABLES),
         error=error,
     ), (400 if error else 200)
 
@@ -76,7 +78,7 @@ def _canned(canned_id: int | None) -> Any:
 def canned_delete(canned_id: int) -> Response:
     def change() -> str:
         content.delete_canned(db(), g.scope, canned_id)
-        return "Canned response deleted."
+        return _("Canned response deleted.")
 
     return act(change, url_for("admin.canned_list"))
 
@@ -119,7 +121,7 @@ def _news(news_id: int | None) -> Any:
             error = str(exc)
         else:
             session.commit()
-            flash("News item saved.")
+            flash(_("News item saved."))
             return redirect(url_for("admin.news_list"), 303)
     return render_template("admin/news_edit.html", news_id=news_id, item=given, error=error), (
         400 if error else 200

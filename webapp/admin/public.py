@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, flash, g, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge.admin import volunteers
@@ -36,7 +37,11 @@ def preferences() -> Any:
     listed = request.form.get("public_listing") == "on"
     volunteers.set_public_listing(session, g.volunteer, listed)
     session.commit()
-    flash("You are on the public volunteer list." if listed else "You are not on the public list.")
+    flash(
+        _("You are on the public volunteer list.")
+        if listed
+        else _("You are not on the public list.")
+    )
     return _back()
 
 

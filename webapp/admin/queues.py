@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -39,7 +40,7 @@ def queue_new() -> Any:
             error = str(exc)
         else:
             session.commit()
-            return _saved(f"Queue {queue.name} created.", queue.id)
+            return _saved(_("Queue %(name)s created.", name=queue.name), queue.id)
     return render_template(
         "admin/queue_new.html",
         parents=queues.administered(session, g.scope),
@@ -67,7 +68,7 @@ def queue(queue_id: int) -> Any:
             found = queues.get(session, g.scope, queue_id)
         else:
             session.commit()
-            return _saved(f"Settings of {found.name} saved.", queue_id)
+            return _saved(_("Settings of %(name)s saved.", name=found.name), queue_id)
     return _page(found, given or queues.settings_of(found), error)
 
 
@@ -100,7 +101,7 @@ def rename(queue_id: int) -> Response:
 
     def change() -> str:
         q = queues.rename(db(), g.scope, queue_id, label, parent_id, protected)
-        return f"The queue is now {q.name}."
+        return _("The queue is now %(name)s.", name=q.name)
 
     return act(change, url_for("admin.queue", queue_id=queue_id))
 
@@ -112,7 +113,7 @@ def add_address(queue_id: int) -> Response:
 
     def change() -> str:
         row = queues.add_address(db(), g.scope, queue_id, address, display_name)
-        return f"{row.address} added."
+        return _("%(address)s added.", address=row.address)
 
     return act(change, url_for("admin.queue", queue_id=queue_id))
 
@@ -121,6 +122,6 @@ def add_address(queue_id: int) -> Response:
 def remove_address(queue_id: int, address_id: int) -> Response:
     def change() -> str:
         queues.remove_address(db(), g.scope, queue_id, address_id)
-        return "Address removed."
+        return _("Address removed.")
 
     return act(change, url_for("admin.queue", queue_id=queue_id))

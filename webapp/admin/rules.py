@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -12,6 +13,7 @@ from wikibridge.admin import queues, rules
 from wikibridge.admin.base import Invalid
 from wikibridge.models import RULE_FIELDS, RoutingRule
 
+from .. import labels
 from ..database import db, settings
 from .common import act, bp
 
@@ -23,7 +25,7 @@ def rule_list() -> Any:
         "admin/rules.html",
         rules=rules.all_rules(session, g.scope),
         queue_names={n.queue.id: n.queue.name for n in queues.administered(session, g.scope)},
-        field_help=rules.FIELD_HELP,
+        field_help=labels.translated(rules.FIELD_HELP, labels.FIELDS),
     )
 
 
@@ -61,11 +63,11 @@ def _edit(rule_id: int | None) -> Any:
             elif row is None:
                 saved = rules.create(session, g.scope, given)
                 session.commit()
-                return _saved(f"Rule {saved.name or saved.id} created.")
+                return _saved(_("Rule %(name)s created.", name=saved.name or saved.id))
             else:
                 rules.update(session, g.scope, row.id, given)
                 session.commit()
-                return _saved(f"Rule {row.name or row.id} saved.")
+                return _saved(_("Rule %(name)s saved.", name=row.name or row.id))
         except Invalid as exc:
             session.rollback()
             error = str(exc)
@@ -74,7 +76,7 @@ def _edit(rule_id: int | None) -> Any:
         rule_id=rule_id,
         rule=given,
         fields=RULE_FIELDS,
-        field_help=rules.FIELD_HELP,
+        field_help=labels.translated(rules.FIELD_HELP, labels.FIELDS),
         queues=queues.administered(session, g.scope),
         message=request.form.get("message", ""),
         result=result,
@@ -101,7 +103,7 @@ def rule_move(rule_id: int) -> Response:
 
     def change() -> str:
         rules.move(db(), g.scope, rule_id, offset)
-        return "Order changed."
+        return _("Order changed.")
 
     return act(change, url_for("admin.rule_list"))
 
@@ -112,7 +114,11 @@ def rule_enabled(rule_id: int) -> Response:
 
     def change() -> str:
         row = rules.set_enabled(db(), g.scope, rule_id, enabled)
-        return f"Rule {row.name or row.id} {'enabled' if enabled else 'disabled'}."
+        return (
+            _("Rule %(name)s enabled.", name=row.name or row.id)
+            if enabled
+            else _("Rule %(name)s disabled.", name=row.name or row.id)
+        )
 
     return act(change, url_for("admin.rule_list"))
 

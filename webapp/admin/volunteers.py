@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import g, render_template, request, url_for
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 
 from wikibridge import access
@@ -12,6 +13,7 @@ from wikibridge.admin import overview, queues, volunteers
 from wikibridge.admin.base import Invalid, NotFound
 from wikibridge.models import ACCESS_LEVELS
 
+from .. import labels
 from ..database import db
 from .common import act, bp, form_int
 
@@ -37,7 +39,7 @@ def volunteer(volunteer_id: int) -> Any:
         row=volunteers.detail(session, g.scope, volunteer_id),
         queues=queues.administered(session, g.scope),
         levels=ACCESS_LEVELS,
-        level_names=volunteers.LEVEL_NAMES,
+        level_names=labels.translated(volunteers.LEVEL_NAMES, labels.LEVELS),
         can_manage=access.can_manage_volunteers(g.scope),
     )
 
@@ -52,7 +54,7 @@ def approve(volunteer_id: int) -> Response:
 
     def change() -> str:
         v = volunteers.approve(db(), g.scope, volunteer_id, identified)
-        return f"{v.username} is approved."
+        return _("%(name)s is approved.", name=v.username)
 
     return act(change, _back(volunteer_id))
 
@@ -61,7 +63,7 @@ def approve(volunteer_id: int) -> Response:
 def deactivate(volunteer_id: int) -> Response:
     def change() -> str:
         v = volunteers.deactivate(db(), g.scope, volunteer_id)
-        return f"{v.username} is deactivated."
+        return _("%(name)s is deactivated.", name=v.username)
 
     return act(change, _back(volunteer_id))
 
@@ -70,7 +72,7 @@ def deactivate(volunteer_id: int) -> Response:
 def reactivate(volunteer_id: int) -> Response:
     def change() -> str:
         v = volunteers.reactivate(db(), g.scope, volunteer_id)
-        return f"{v.username} is active again."
+        return _("%(name)s is active again.", name=v.username)
 
     return act(change, _back(volunteer_id))
 
@@ -82,9 +84,9 @@ def grant(volunteer_id: int) -> Response:
 
     def change() -> str:
         if queue_id is None:
-            raise Invalid("Choose a queue.")
+            raise Invalid(_("Choose a queue."))
         row = volunteers.grant(db(), g.scope, volunteer_id, queue_id, level)
-        return f"Access granted: {row.level}."
+        return _("Access granted: %(level)s.", level=row.level)
 
     return act(change, _back(volunteer_id))
 
@@ -97,7 +99,7 @@ def revoke(volunteer_id: int) -> Response:
         if queue_id is None:
             raise NotFound
         volunteers.revoke(db(), g.scope, volunteer_id, queue_id)
-        return "Access revoked."
+        return _("Access revoked.")
 
     return act(change, _back(volunteer_id))
 
@@ -107,5 +109,5 @@ def access_overview() -> Any:
     return render_template(
         "admin/access.html",
         queues=overview.who_has_access(db(), g.scope),
-        level_names=volunteers.LEVEL_NAMES,
+        level_names=labels.translated(volunteers.LEVEL_NAMES, labels.LEVELS),
     )
