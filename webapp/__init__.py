@@ -17,6 +17,8 @@ from wikibridge.config import Settings, load_settings
 from . import (
     actions,
     admin,
+    api,
+    api_tokens,
     auth,
     dashboard,
     database,
@@ -51,6 +53,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     for module in (auth, oauth, dashboard, queues, tickets, actions, reply, search, stats, health):
         app.register_blueprint(module.bp)
     app.register_blueprint(verify.bp)  # public: no login
+    app.register_blueprint(api_tokens.bp)
+    api.init_app(app)  # the JSON API: bearer tokens, JSON errors, no CSRF
     ratelimit.init_app(app)  # first: a refused flood costs no database or wiki request
     auth.init_app(app)
     admin.init_app(app)  # the admin pages, /volunteers and /preferences
@@ -73,5 +77,7 @@ def _when(value: datetime | None) -> str:
 def _error_page(error: HTTPException) -> Any:
     if error.code is None or error.code < 400:
         return error
+    if api.is_api_request():
+        return api.http_error(error)
     name = labels.HTTP_ERRORS.get(error.code, error.name)
     return render_template("errors/error.html", code=error.code, name=name, error=error), error.code

@@ -60,6 +60,13 @@ def for_unapproved(view: V) -> V:
     return view
 
 
+def token_auth(view: V) -> V:
+    """Mark a view that authenticates its own requests by a bearer token (the JSON API):
+    the login session is not read, so no cookie can act for the caller."""
+    view.wikibridge_token_auth = True  # type: ignore[attr-defined]
+    return view
+
+
 def init_app(app: Flask) -> None:
     app.before_request(_load_volunteer)
     app.context_processor(lambda: {"volunteer": g.get("volunteer")})
@@ -70,6 +77,9 @@ def _load_volunteer() -> Response | None:
     g.scope = NOBODY
     if request.endpoint == "static":
         return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    if getattr(view, "wikibridge_token_auth", False):
+        return None
     volunteer_id = session.get("volunteer_id")
     if isinstance(volunteer_id, int):
         volunteer = volunteers.get(db(), volunteer_id)
@@ -77,7 +87,6 @@ def _load_volunteer() -> Response | None:
             clear_session()
         else:
             g.volunteer = volunteer
-    view = current_app.view_functions.get(request.endpoint or "")
     if view is None or getattr(view, "wikibridge_public", False):
         return None
     if g.volunteer is None:

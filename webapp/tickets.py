@@ -7,9 +7,11 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, g, render_template, send_file, url_for
 from markupsafe import Markup
+from werkzeug.wrappers import Response
 
 from wikibridge import access
 from wikibridge.mail.sanitize import sanitize_html
+from wikibridge.models import Attachment
 from wikibridge.tickets.choices import choices_for
 from wikibridge.tickets.detail import ArticleView, ticket_detail
 
@@ -50,6 +52,11 @@ def attachment(number: str, attachment_id: int) -> Any:
     found = access.attachment(db(), g.scope, number, attachment_id)
     if found is None:
         abort(404)
+    return send_attachment(found)
+
+
+def send_attachment(found: Attachment) -> Response:
+    """An attachment as a download that nothing can render or run (also used by the API)."""
     path = state().blobs.path(found.blob_sha256)
     if not path.is_file():
         current_app.logger.error("attachment %s: blob %s is missing", found.id, found.blob_sha256)

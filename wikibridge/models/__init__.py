@@ -1,5 +1,6 @@
 """SQLAlchemy 2.0 typed models. SQL that uses them lives in ``wikibridge.store``."""
 
+from .api_token import ApiToken
 from .base import Base, utcnow
 from .events import JOB_STATES, AuditEvent, AutoReply, OutboxJob
 from .news import NewsItem
@@ -27,6 +28,7 @@ __all__ = [
     "RULE_FIELDS",
     "WIKI_ACTION_KINDS",
     "WIKI_ACTION_STATES",
+    "ApiToken",
     "Article",
     "Attachment",
     "AuditEvent",

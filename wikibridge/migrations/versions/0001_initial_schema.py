@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 00:19:35.407269
+Create Date: 2026-11-22 00:48:22.380477
 """
 
 from collections.abc import Sequence
@@ -81,6 +81,26 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("volunteers", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_volunteers_username"), ["username"], unique=False)
+
+    op.create_table(
+        "api_tokens",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("volunteer_id", sa.Integer(), nullable=False),
+        sa.Column("name", sa.String(length=100), nullable=False),
+        sa.Column("token_hash", sa.String(length=64), nullable=False),
+        sa.Column("created_at", wikibridge.models.base.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("last_used_at", wikibridge.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.Column("revoked_at", wikibridge.models.base.UTCDateTime(timezone=True), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["volunteer_id"], ["volunteers.id"], name=op.f("fk_api_tokens_volunteer_id_volunteers")
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_api_tokens")),
+        sa.UniqueConstraint("token_hash", name=op.f("uq_api_tokens_token_hash")),
+    )
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.create_index(
+            batch_op.f("ix_api_tokens_volunteer_id"), ["volunteer_id"], unique=False
+        )
 
     op.create_table(
         "canned_responses",
@@ -481,6 +501,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_canned_responses_queue_id"))
 
     op.drop_table("canned_responses")
+    with op.batch_alter_table("api_tokens", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_api_tokens_volunteer_id"))
+
+    op.drop_table("api_tokens")
     with op.batch_alter_table("volunteers", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_volunteers_username"))
 
