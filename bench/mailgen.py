@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import textwrap
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
@@ -92,6 +93,7 @@ def messages(n: int, *, reply_share: float = 1 / 3, seed: int = 1) -> list[bytes
         msg["Date"] = format_datetime(start + timedelta(minutes=i))
         msg["Message-ID"] = f"<{mid}>"
         body = " ".join(_zipf_pick(rng, WORDS) for _ in range(rng.randint(30, 300)))
+        body = textwrap.fill(body, 72)  # lines as mail clients write them (SMTP allows 998)
         msg.set_content(f"Hello,\n\n{body}\n\nRegards,\n{sender}\n")
         if rng.random() < 0.1:
             msg.add_attachment(
