@@ -2,8 +2,9 @@
 
 A pytest plugin of the root conftest. Chromium is looked up on PATH (or named by
 WIKIBRIDGE_TEST_CHROMIUM); without it or without Playwright the browser tests skip locally and
-fail under CI=true. Playwright runs per module: its event loop must not outlive the module,
-or other tests' asyncio code would find it running.
+fail under CI=true. The fixture is named `chromium`, not `browser`, so that it never mixes with
+the pytest-playwright plugin's fixtures where that is installed. Playwright runs per module:
+its event loop must not outlive the module, or other tests' asyncio code would find it running.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ def _unavailable(reason: str) -> None:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def chromium() -> Iterator[Any]:
     """Chromium, shared by the tests of a module; each test opens its own contexts."""
     try:
         from playwright.sync_api import sync_playwright
@@ -58,9 +59,9 @@ def browser() -> Iterator[Any]:
     if path is None:
         _unavailable("chromium is not installed (scripts/install-system-deps.sh installs it)")
     with sync_playwright() as p:
-        chromium = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+        browser = p.chromium.launch(executable_path=path, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
 
 
 class LiveServer:

@@ -22,8 +22,8 @@ def base_url(demo_app: Flask) -> Iterator[str]:
 
 
 @pytest.fixture
-def tab(browser: Any, base_url: str) -> Iterator[Any]:
-    page = new_page(browser, base_url)
+def tab(chromium: Any, base_url: str) -> Iterator[Any]:
+    page = new_page(chromium, base_url)
     yield page
     page.context.close()
 
