@@ -2,7 +2,8 @@
 
 The app is served over HTTP on a loopback port; volunteers log in through the test wiki's OAuth
 provider (https on loopback), replies leave through a real SMTP server on loopback, and the
-main pages are saved as screenshots under test-artifacts/screenshots/.
+main pages are saved as screenshots under test-artifacts/screenshots/. A hostile HTML mail
+is opened too: nothing in it may run, navigate, or reach the (counting) server it names.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.browser_fixtures import LiveServer, PageProblems, new_page
+from tests.browser_fixtures import LiveServer, PageProblems, live_server, new_page
 from tests.oauth_fixtures import CALLBACK
 from tests.oauth_provider import CONSUMER_KEY, CONSUMER_SECRET, RunningWiki
 from tests.oauth_validators import WikiUser
@@ -30,7 +31,7 @@ from wikibridge.jobs.base import JobContext
 from wikibridge.jobs.worker import Worker
 from wikibridge.mail.ingest import Ingestor
 from wikibridge.models import CannedResponse
-from wikibridge.store import canned
+from wikibridge.store import canned, queues, volunteers
 
 # One database is enough to walk through the pages; the store tests cover both.
 pytestmark = [
@@ -296,3 +297,82 @@ def test_walkthrough(site: Site) -> None:
     site.shot(alice, "statistics")
 
     assert site.problems == []
+
+
+HOSTILE = """<html><head>
+<meta http-equiv="refresh" content="0;url={remote}/refresh">
+<base href="{remote}/">
+<link rel="stylesheet" href="{remote}/style.css">
+<style>body {{ background: url({remote}/background.png) }}</style>
+<script>document.title = "pwned"; fetch("{remote}/script"); alert("script");</script>
+</head>
+<body onload="document.title = 'pwned'; fetch('{remote}/onload')">
+<p id="marker">Hostile marker text</p>
+<img src="{remote}/pixel.png" alt="tracker" onerror="alert('onerror')">
+<img src="x" onerror="document.title = 'pwned'">
+<a href="javascript:fetch('{remote}/javascript-link');alert('link')">Click for details</a>
+<a href=" JaVaScRiPt:alert('spaced')">Spaced link</a>
+<svg onload="fetch('{remote}/svg')"><circle r="5" onmouseover="alert('svg')"/></svg>
+<form action="{remote}/form" method="post"><input name="who" value="me">
+<button type="submit">Send the form</button></form>
+<iframe src="{remote}/frame"></iframe>
+<object data="{remote}/object"></object>
+<div style="background-image: url({remote}/inline-style)" onmouseover="alert('div')">Styled</div>
+<video poster="{remote}/poster.png" src="{remote}/video.mp4"></video>
+</body></html>"""
+
+
+@dataclass
+class Counter:
+    hits: list[str]
+
+    def __call__(self, environ: dict[str, Any], start_response: Any) -> Any:
+        self.hits.append(environ.get("PATH_INFO", ""))
+        start_response("200 OK", [("Content-Type", "text/plain")])
+        return [b"seen"]
+
+
+@pytest.mark.parametrize("protocol", ["1.0a"])
+def test_hostile_html_mail_runs_nothing_and_loads_nothing(site: Site) -> None:
+    counter = Counter([])
+    with live_server(counter) as remote:
+        raw = helpers.mail(
+            "Please read",
+            text="Plain part.",
+            html=HOSTILE.format(remote=remote.url),
+        )
+        number = Ingestor(site.settings, site.sessions).ingest(raw, queue="info-en").ticket_number
+        with site.sessions() as session, session.begin():
+            alice = helpers.volunteer(session, "Alice")
+            alice.central_id = 101
+            info = queues.by_name(session, "info-en")
+            assert info is not None
+            volunteers.grant(session, alice.id, info.id, "rw")
+
+        page = site.page()
+        dialogs: list[str] = []
+        requests: list[str] = []
+        page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+        site.log_in(page, "Alice")
+        assert heading(page) == "Dashboard"
+        page.on("request", lambda r: requests.append(r.url))
+        page.goto(f"/tickets/{number}")
+        title = page.title()
+        body = page.locator("article .body.html")
+        assert body.get_by_text("Hostile marker text").is_visible()
+        # What a reader would try: the links, the form's button, hovering.
+        body.get_by_text("Click for details").click()
+        body.get_by_text("Spaced link").click()
+        body.get_by_text("Styled").hover()
+        assert body.get_by_role("button", name="Send the form").count() == 0
+        page.wait_for_timeout(1500)  # time for a refresh, a timer or a late load
+
+        assert page.url == f"{site.url}/tickets/{number}"
+        assert page.title() == title and "pwned" not in title
+        assert dialogs == []
+        assert counter.hits == []
+        assert not [url for url in requests if url.startswith(remote.url)]
+        assert [url for url in requests if not url.startswith(site.url)] == []
+        for tag in ("script", "iframe", "object", "form", "svg", "meta", "base", "video"):
+            assert body.locator(tag).count() == 0, tag
+        assert page.evaluate("() => typeof window.pwned") == "undefined"
