@@ -7,7 +7,8 @@
 set -eu
 
 PACKAGES="postgresql dovecot-imapd dovecot-lmtpd \
-mediawiki php-sqlite3 php-cli php8.2-cgi micro-httpd netcat-traditional php-curl php-gd"
+mediawiki php-sqlite3 php-cli php8.2-cgi micro-httpd netcat-traditional php-curl php-gd \
+chromium openssl"
 
 missing=""
 for pkg in $PACKAGES; do

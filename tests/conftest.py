@@ -13,7 +13,12 @@ from tests.databases import DatabaseFactory, database_factory
 from wikibridge.config import Settings, load_settings
 from wikibridge.db import make_engine, make_sessionmaker
 
-pytest_plugins = ["tests.wiki_fixtures", "tests.mail_fixtures", "tests.oauth_fixtures"]
+pytest_plugins = [
+    "tests.wiki_fixtures",
+    "tests.mail_fixtures",
+    "tests.oauth_fixtures",
+    "tests.browser_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

@@ -37,7 +37,7 @@ from wikibridge.volunteers import record_login
 
 from .database import db, settings
 from .demo import DEMO_CENTRAL_ID
-from .security import is_loopback_request, safe_next
+from .security import allow_form_target, is_loopback_request, safe_next
 
 bp = Blueprint("auth", __name__)
 V = TypeVar("V", bound=Callable[..., Any])
@@ -137,13 +137,16 @@ def login() -> Any:
         return redirect(target or url_for("dashboard.index"))
     config = settings()
     missing = missing_login_settings(config)
-    return render_template(
+    page = render_template(
         "auth/login.html",
         wiki_name="" if missing else config.oauth.display_name,
         missing=missing,
         offer_demo=config.demo and is_loopback_request(),
         next=target or "",
     )
+    response = current_app.make_response(page)
+    # The login button's POST is answered with a redirect to the wiki.
+    return allow_form_target(response, config.oauth.script_url) if not missing else response
 
 
 @bp.post("/login/demo")

@@ -57,6 +57,22 @@ def _headers(response: Response) -> Response:
     return response
 
 
+def allow_form_target(response: Response, url: str) -> Response:
+    """Let the page's forms lead to `url`'s origin as well as to this site.
+
+    A browser applies form-action to every redirect that follows a form's submission, so the
+    login button, whose POST is answered with a redirect to the wiki, needs the wiki's origin.
+    """
+    parts = urlsplit(url)
+    if parts.scheme in ("http", "https") and parts.hostname:
+        host = f"[{parts.hostname}]" if ":" in parts.hostname else parts.hostname
+        origin = f"{parts.scheme}://{host}" + (f":{parts.port}" if parts.port else "")
+        response.headers["Content-Security-Policy"] = CSP.replace(
+            "form-action 'self'", f"form-action 'self' {origin}"
+        )
+    return response
+
+
 def is_loopback_http(url: str) -> bool:
     """Whether the app is served over plain http on this machine only (no Secure cookies)."""
     parts = urlsplit(url)

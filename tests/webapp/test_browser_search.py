@@ -4,58 +4,34 @@ Content-Security-Policy is never violated (no inline script or style is needed).
 
 from __future__ import annotations
 
-import shutil
-import threading
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
 
-from tests.databases import in_ci
-
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+from tests.browser_fixtures import PageProblems, live_server, new_page
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture
 def base_url(demo_app: Flask) -> Iterator[str]:
-    server = make_server("127.0.0.1", 0, demo_app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join(timeout=10)
+    with live_server(demo_app) as server:
+        yield server.url
 
 
 @pytest.fixture
-def tab(base_url: str) -> Iterator[Any]:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        if in_ci():
-            pytest.fail("Playwright is not installed")
-        pytest.skip("Playwright is not installed")
-    if CHROMIUM is None:
-        if in_ci():
-            pytest.fail("chromium is not installed (apt-get install chromium)")
-        pytest.skip("chromium is not installed")
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        page = browser.new_page(base_url=base_url)
-        page.set_default_timeout(20_000)
-        yield page
-        browser.close()
+def tab(chromium: Any, base_url: str) -> Iterator[Any]:
+    page = new_page(chromium, base_url)
+    yield page
+    page.context.close()
 
 
 def test_search_and_statistics_in_a_browser(tab: Any) -> None:
     page = tab
-    problems: list[str] = []
-    page.route("**/favicon.ico", lambda route: route.fulfill(status=204))
-    page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
-    page.on("pageerror", lambda e: problems.append(str(e)))
+    problems = PageProblems()
+    problems.watch(page)
 
     page.goto("/login")
     page.get_by_role("button", name="Demo login").click()

@@ -18,6 +18,7 @@ from tests.oauth_fixtures import (
     log_out,
 )
 from tests.oauth_provider import CONSUMER_KEY, RunningWiki
+from webapp.security import CSP
 from wikibridge.models import Volunteer
 from wikibridge.oauth import PENDING_LOGIN, Sealer
 from wikibridge.store import volunteers
@@ -186,3 +187,13 @@ def test_logout_ends_the_session(oauth_client: FlaskClient, wiki: RunningWiki) -
 def test_start_is_a_post_with_a_csrf_token(oauth_client: FlaskClient, wiki: RunningWiki) -> None:
     assert oauth_client.get("/oauth/start").status_code == 405
     assert oauth_client.post("/oauth/start").status_code == 400
+
+
+def test_login_page_lets_its_form_lead_to_the_wiki(
+    oauth_client: FlaskClient, wiki: RunningWiki
+) -> None:
+    # Browsers check form-action on the redirect that answers the login button's POST.
+    csp = oauth_client.get("/login").headers["Content-Security-Policy"]
+    origin = wiki.script_url.removesuffix("/w")
+    assert csp == CSP.replace("form-action 'self'", f"form-action 'self' {origin}")
+    assert oauth_client.get("/healthz").headers["Content-Security-Policy"] == CSP
