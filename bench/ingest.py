@@ -151,7 +151,9 @@ def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
         def deliver(part: list[bytes]) -> None:
             client = smtplib.LMTP("127.0.0.1", port)
             for raw in part:
-                client.sendmail("sender@example.net", ["info-en@example.org"], raw)
+                # On the wire, mail has CRLF line ends (smtplib sends bytes as they are).
+                wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+                client.sendmail("sender@example.net", ["info-en@example.org"], wire)
             client.quit()
 
         with ThreadPoolExecutor(clients) as pool:
