@@ -308,6 +308,16 @@ def test_walkthrough(site: Site) -> None:
     assert chart.locator("rect.bar").count() > 0
     site.shot(alice, "statistics")
 
+    # Switching the language: the menu in the header, kept for the following pages.
+    alice.get_by_role("button", name="Deutsch").click()
+    expect(alice.locator("html")).to_have_attribute("lang", "de")
+    expect(alice.get_by_role("link", name="Statistik")).to_be_visible()
+    alice.goto(f"{site.url}/")
+    expect(alice.get_by_role("button", name="Abmelden")).to_be_visible()
+    site.shot(alice, "dashboard-de")
+    alice.get_by_role("button", name="English").click()
+    expect(alice.locator("html")).to_have_attribute("lang", "en")
+
     assert site.problems == []
 
 
