@@ -14,8 +14,8 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
+from wikibridge.tickets import guards, relations, states
 from wikibridge.tickets import operations as ops
-from wikibridge.tickets import relations, states
 from wikibridge.tickets.operations import (
     Actor,
     OperationRefused,
@@ -40,7 +40,11 @@ def run(number: str, operation: Callable[[Session, Actor], tuple[str, str | None
     """
     session = db()
     try:
-        message, target = operation(session, actor())
+        who = actor()
+        # Visibility first, before any form field is read: outside the volunteer's queues
+        # every action is a plain 404, whatever the form holds.
+        guards.visible(session, who, number)
+        message, target = operation(session, who)
     except TicketNotFound:
         session.rollback()
         abort(404)

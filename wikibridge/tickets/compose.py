@@ -30,6 +30,7 @@ from .guards import (
     clean_text,
     lock_holder,
     refuse_if_locked,
+    visible,
     writable,
 )
 from .operations import apply_state, check_state, parse_time
@@ -125,6 +126,7 @@ def reply(
     The reply answers the newest inbound mail (In-Reply-To, References). A ticket nobody holds
     is taken by the volunteer who replies, as Znuny does.
     """
+    visible(session, actor, number)  # first: outside the scope it is 404, whatever the draft
     to = parse_addresses(draft.to, "To")
     cc = parse_addresses(draft.cc, "Cc")
     if not to:

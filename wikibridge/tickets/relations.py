@@ -144,9 +144,9 @@ def split(session: Session, actor: Actor, number: str, article_id: int) -> Ticke
 
 def link(session: Session, actor: Actor, number: str, other_number: str, kind: str) -> TicketLink:
     """Link the ticket to another visible one: `kind` says what the other is to this one."""
+    ticket = writable(session, actor, number)  # first: outside the scope everything is 404
     if kind not in LINK_KINDS:
         raise OperationRefused(f"A link is one of: {', '.join(LINK_KINDS)}.")
-    ticket = writable(session, actor, number)
     other = _other(session, actor, other_number)
     if other.id == ticket.id:
         raise OperationRefused("A ticket cannot be linked to itself.")
