@@ -11,7 +11,6 @@ from datetime import date
 from typing import Any
 
 from flask import Blueprint, abort, g, render_template, request, url_for
-from flask_babel import gettext as _
 
 from wikibridge import access
 from wikibridge.tickets.listing import STATE_FILTERS
@@ -26,6 +25,7 @@ from wikibridge.tickets.search import (
 
 from . import labels
 from .database import db
+from .query_args import date_arg, queue_id_arg
 
 bp = Blueprint("search", __name__)
 # The query string of a search, without the page: kept by the pager links.
@@ -37,22 +37,7 @@ class FormError(ValueError):
 
 
 def _day(name: str) -> date | None:
-    text = request.args.get(name, "").strip()
-    if not text:
-        return None
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise FormError(_("Write dates as YYYY-MM-DD.")) from None
-
-
-def _queue_id() -> int | None:
-    text = request.args.get("queue", "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 18:
-        abort(404)
-    return int(text)
+    return date_arg(name, FormError)
 
 
 def _page() -> int:
@@ -66,7 +51,7 @@ def _form() -> SearchForm:
     sort = request.args.get("sort", DEFAULT_SORT)
     return SearchForm(
         text=request.args.get("q", ""),
-        queue_id=_queue_id(),
+        queue_id=queue_id_arg(),
         state=state if state in STATE_FILTERS else DEFAULT_STATE,
         since=_day("from"),
         until=_day("to"),
@@ -93,7 +78,7 @@ def index() -> Any:
     try:
         form = _form()
     except FormError as error:
-        form = SearchForm(text=request.args.get("q", ""), queue_id=_queue_id())
+        form = SearchForm(text=request.args.get("q", ""), queue_id=queue_id_arg())
         message = str(error)
     if form.queue_id is not None and not g.scope.can_see(form.queue_id):
         abort(404)

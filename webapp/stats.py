@@ -17,27 +17,13 @@ from wikibridge.tickets.stats import Period, PeriodError, Traffic
 
 from . import chart, labels
 from .database import db
+from .query_args import date_arg, queue_id_arg
 
 bp = Blueprint("stats", __name__)
 
 
 def _day(name: str, default: date) -> date:
-    text = request.args.get(name, "").strip()
-    if not text:
-        return default
-    try:
-        return date.fromisoformat(text)
-    except ValueError:
-        raise PeriodError(_("Write dates as YYYY-MM-DD.")) from None
-
-
-def _queue_id() -> int | None:
-    text = request.args.get("queue", "").strip()
-    if not text:
-        return None
-    if not text.isdigit() or len(text) > 18:
-        abort(404)
-    return int(text)
+    return date_arg(name, PeriodError) or default
 
 
 def _traffic(*, default_period: bool = False) -> Traffic:
@@ -51,7 +37,7 @@ def _traffic(*, default_period: bool = False) -> Traffic:
         g.scope,
         period,
         granularity=request.args.get("by", stats.DEFAULT_GRANULARITY),
-        queue_id=_queue_id(),
+        queue_id=queue_id_arg(),
     )
     if data is None:
         abort(404)
@@ -66,7 +52,7 @@ def index() -> Any:
     except PeriodError as error:
         message = str(error)
         data = _traffic(default_period=True)
-    queue_id = _queue_id()
+    queue_id = queue_id_arg()
     title = _(
         "Tickets created and closed per %(period)s, and open at its end, %(start)s to %(end)s",
         period=labels.GRANULARITIES.get(data.granularity, data.granularity),
