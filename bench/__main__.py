@@ -2,9 +2,9 @@
 
 import sys
 
-from bench import ingest
+from bench import archive, ingest, pages
 
-BENCHMARKS = {"ingest": ingest.main}
+BENCHMARKS = {"ingest": ingest.main, "archive": archive.main, "pages": pages.main}
 
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) > 1 else ""
