@@ -1,14 +1,15 @@
 #!/bin/sh
 # Debian packages and services the test suite uses, installed when missing (idempotent):
 #   PostgreSQL (a second database next to the embedded SQLite), dovecot (a real IMAP server),
-#   MediaWiki 1.39 with PHP (a real wiki), Chromium (real browser for page tests).
+#   MediaWiki 1.39 with PHP (a real wiki), Chromium (real browser for page tests), wrk (HTTP
+#   load for the scale-out test).
 # Also starts PostgreSQL when it is installed but not running, and makes sure the `test`
 # database answers on 127.0.0.1:5432 for the user postgres.
 set -eu
 
 PACKAGES="postgresql dovecot-imapd dovecot-lmtpd \
 mediawiki php-sqlite3 php-cli php8.2-cgi micro-httpd netcat-traditional php-curl php-gd \
-chromium openssl"
+chromium openssl wrk"
 
 missing=""
 for pkg in $PACKAGES; do

@@ -25,10 +25,8 @@ from .ratelimit import RateLimiter
 
 bp = Blueprint("verify", __name__)
 
-# (requests, seconds) per client address; app.config can set VERIFY_LOOKUP_LIMIT and
-# VERIFY_REVIEW_LIMIT.
-LOOKUP_LIMIT = (60, 60.0)
-REVIEW_LIMIT = (5, 3600.0)
+# (requests, seconds) per client address come from the [verify] settings; app.config can
+# override them with VERIFY_LOOKUP_LIMIT and VERIFY_REVIEW_LIMIT.
 MAX_AGE = 60
 MAX_INPUT = 200
 MAX_REVISION = 2**63 - 1
@@ -49,8 +47,9 @@ class Limit:
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
     config = state.app.config
-    lookups = config.get("VERIFY_LOOKUP_LIMIT", LOOKUP_LIMIT)
-    reviews = config.get("VERIFY_REVIEW_LIMIT", REVIEW_LIMIT)
+    limits = state.app.extensions["wikibridge"].settings.verify
+    lookups = config.get("VERIFY_LOOKUP_LIMIT", (limits.lookups_per_minute, 60.0))
+    reviews = config.get("VERIFY_REVIEW_LIMIT", (limits.reviews_per_hour, 3600.0))
     state.app.extensions["wikibridge_verify"] = {
         "lookups": Limit(int(lookups[0]), float(lookups[1]), RateLimiter()),
         "reviews": Limit(int(reviews[0]), float(reviews[1]), RateLimiter()),

@@ -136,6 +136,15 @@ class TicketSettings:
 
 
 @dataclass(frozen=True)
+class VerifySettings:
+    # Public verification, per client address and web worker process: lookups per minute, and
+    # review requests per hour. Citation bots that check many edits need a higher lookup limit
+    # or their own address allowance at the proxy.
+    lookups_per_minute: int = 60
+    reviews_per_hour: int = 5
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -150,6 +159,7 @@ class Settings:
     oauth: OAuthSettings = field(default_factory=OAuthSettings)
     wiki: WikiSettings = field(default_factory=WikiSettings)
     tickets: TicketSettings = field(default_factory=TicketSettings)
+    verify: VerifySettings = field(default_factory=VerifySettings)
     config_file: Path | None = None
 
     @property
@@ -217,6 +227,9 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("tickets.lock_minutes must be at least 1")
     if ticket_settings.max_attachment_bytes < 0:
         raise ConfigError("tickets.max_attachment_bytes must not be negative")
+    verify = _section(VerifySettings, raw.get("verify", {}), "verify", env)
+    if verify.lookups_per_minute < 1 or verify.reviews_per_hour < 1:
+        raise ConfigError("verify.lookups_per_minute and reviews_per_hour must be at least 1")
 
     return Settings(
         data_dir=data_dir,
@@ -232,6 +245,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         oauth=oauth,
         wiki=wiki,
         tickets=ticket_settings,
+        verify=verify,
         config_file=config_file,
     )
 
