@@ -172,6 +172,7 @@ def test_refusals_are_shown_on_the_page_and_recorded(web: Web) -> None:
     missing_action, permission, second = web.actions(number)
     assert all(a.state == "refused" for a in (missing_action, permission, second))
     assert reason in missing_action.error
+    assert missing_action.wiki == world.wiki.api_url  # the queue's, where it would have acted
     assert "only from permissions queues" in permission.error
     assert "mail text" not in str(second.params) and second.summary == ""
     assert web.job_count() == jobs  # nothing queued
