@@ -34,6 +34,7 @@ from . import (
     stats,
     tickets,
     verify,
+    wiki_actions,
 )
 
 
@@ -50,7 +51,8 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
 
-    for module in (auth, oauth, dashboard, queues, tickets, actions, reply, search, stats, health):
+    features = (auth, oauth, dashboard, queues, tickets, actions, wiki_actions, reply, search)
+    for module in (*features, stats, health):
         app.register_blueprint(module.bp)
     app.register_blueprint(verify.bp)  # public: no login
     app.register_blueprint(api_tokens.bp)

@@ -2,7 +2,8 @@
 
 Each view reads its form, calls one domain operation, commits, and redirects back with a flash
 message (303, so a reload does not post again). A ticket outside the volunteer's scope is 404;
-a visible ticket in a queue they may only read is 403; any other refusal is flashed.
+a visible ticket in a queue they may only read is 403; any other refusal is flashed (and
+rolled back, unless the refusal is itself a record to keep).
 """
 
 from __future__ import annotations
@@ -29,6 +30,14 @@ from .database import db, settings
 bp = Blueprint("actions", __name__, url_prefix="/tickets")
 
 
+class KeptRefusal(OperationRefused):
+    """A refusal that is itself a record (a refused on-wiki action): committed, then flashed."""
+
+    def __init__(self, reason: str, target: str | None = None) -> None:
+        super().__init__(reason)
+        self.target = target
+
+
 def actor() -> Actor:
     return Actor(g.volunteer.id, g.volunteer.username, g.scope, settings())
 
@@ -51,6 +60,10 @@ def run(number: str, operation: Callable[[Session, Actor], tuple[str, str | None
     except ReadOnlyAccess as e:
         session.rollback()
         abort(403, e.reason)
+    except KeptRefusal as e:
+        session.commit()
+        flash(e.reason, "error")
+        return redirect(e.target or ticket_url(number), 303)
     except OperationRefused as e:
         session.rollback()
         flash(e.reason, "error")

@@ -57,6 +57,49 @@ VARIABLES = {
     "queue": _l("the full name of the ticket's queue"),
     "volunteer": _l("the username of the volunteer who writes the reply"),
 }
+# On-wiki actions: kinds, states and the fixed choices of their forms (see wikibridge.wiki).
+WIKI_ACTION_KINDS = {
+    "revert": _l("revert"),
+    "permission": _l("permission confirmed"),
+    "permission_received": _l("permission received"),
+    "hide": _l("hide a revision"),
+    "notice": _l("talk-page notice"),
+}
+WIKI_ACTION_STATES = {
+    "queued": _l("queued"),
+    "done": _l("done"),
+    "failed": _l("failed"),
+    "refused": _l("refused"),
+}
+# The purpose opens the edit summary (the summary itself stays in English on the wiki).
+WIKI_PURPOSES = {
+    "revert": _l("Reverting edits"),
+    "unsourced": _l("Removing unsourced claims"),
+    "personal_data": _l("Removing personal information"),
+    "copyright": _l("Removing a copyright violation"),
+    "permission_confirmed": _l("Permission confirmed"),
+    "permission_received": _l("Permission received, not sufficient yet"),
+    "hide_personal_data": _l("Hiding personal information"),
+    "hide_copyright": _l("Hiding a copyright violation"),
+    "notice": _l("Notice"),
+}
+WIKI_NOTICES = {
+    "permission_confirmed": _l("Permission for a file confirmed"),
+    "permission_received": _l("Permission for a file received, not sufficient yet"),
+    "no_permission": _l("No permission for a file received"),
+    "mail_answered": _l("Your e-mail has been answered"),
+}
+WIKI_HIDE_PARTS = {
+    "content": _l("the text"),
+    "comment": _l("the edit summary"),
+    "user": _l("the user name"),
+}
+WIKI_RECEIVED_REASONS = {
+    "": _l("(no reason given)"),
+    "insufficient": _l("insufficient"),
+    "unclear licence": _l("unclear licence"),
+    "not from the copyright holder": _l("not from the copyright holder"),
+}
 
 # The titles of error pages (werkzeug's names are English).
 HTTP_ERRORS = {
@@ -97,4 +140,10 @@ def template_globals() -> dict[str, Any]:
         "status_names": STATUSES,
         "queue_sort_names": QUEUE_SORTS,
         "error_texts": ERROR_TEXTS,
+        "wiki_kind_names": WIKI_ACTION_KINDS,
+        "wiki_state_names": WIKI_ACTION_STATES,
+        "wiki_purpose_names": WIKI_PURPOSES,
+        "wiki_notice_names": WIKI_NOTICES,
+        "wiki_part_names": WIKI_HIDE_PARTS,
+        "wiki_reason_names": WIKI_RECEIVED_REASONS,
     }

@@ -14,6 +14,7 @@ from wikibridge.mail.sanitize import sanitize_html
 from wikibridge.models import Attachment
 from wikibridge.tickets.choices import choices_for
 from wikibridge.tickets.detail import ArticleView, ticket_detail
+from wikibridge.wiki import panel as wiki_panel
 
 from .database import db, state
 from .security import ATTACHMENT_CSP
@@ -30,7 +31,10 @@ def view(number: str) -> Any:
         abort(404)
     bodies = {view.article.id: _body(number, view) for view in detail.articles}
     choices = choices_for(session, g.scope, detail)
-    return render_template("tickets/view.html", d=detail, bodies=bodies, c=choices)
+    panel = wiki_panel.panel_for(session, g.scope, detail.ticket, detail.queue)
+    return render_template(
+        "tickets/view.html", d=detail, bodies=bodies, c=choices, p=panel, forms=wiki_panel
+    )
 
 
 def _body(number: str, view: ArticleView) -> Markup | None:

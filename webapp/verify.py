@@ -131,23 +131,13 @@ def _render(**values: Any) -> str:
     facts: TicketFacts | None = values.get("facts")
     links = {}
     if facts is not None:
-        links = {i: _revision_url(a.wiki, a.revision) for i, a in enumerate(facts.actions)}
+        links = {i: sites.revision_url(a.wiki, a.revision) for i, a in enumerate(facts.actions)}
     values.setdefault("review", {})
     return render_template("verify/index.html", links=links, **values)
 
 
 def _form(number: str, wiki: str = "", revision: str = "") -> dict[str, str]:
     return {"number": number, "wiki": wiki, "revision": revision}
-
-
-def _revision_url(wiki: str, revision: int | None) -> str | None:
-    if revision is None:
-        return None
-    try:
-        api = sites.api_url(wiki)
-    except ValueError:
-        return None
-    return f"{api.removesuffix('api.php')}index.php?oldid={revision}"
 
 
 def _limit(name: str) -> Limit:

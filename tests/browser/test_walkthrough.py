@@ -24,6 +24,7 @@ from tests.oauth_fixtures import CALLBACK
 from tests.oauth_provider import CONSUMER_KEY, CONSUMER_SECRET, RunningWiki
 from tests.oauth_validators import WikiUser
 from tests.smtpserver import SmtpServer
+from tests.testwiki import TestWiki
 from tests.webapp import helpers
 from webapp import create_app
 from wikibridge.admin.volunteers import make_global_admin
@@ -91,6 +92,7 @@ def site(
     settings: Settings,
     session_factory: sessionmaker[Session],
     wiki: RunningWiki,
+    test_wiki: TestWiki,
     protocol: str,
     chromium: Any,
     screenshots: Path,
@@ -113,7 +115,7 @@ def site(
         ),
         smtp=SmtpSettings(host="127.0.0.1", port=smtp.port, timeout=5.0),
     )
-    tickets = _seed(settings, session_factory)
+    tickets = _seed(settings, session_factory, test_wiki.api_url)
     app = create_app(settings)
     server.app = app
     server.start()
@@ -135,11 +137,12 @@ def site(
         app.extensions["wikibridge"].engine.dispose()
 
 
-def _seed(settings: Settings, sessions: sessionmaker[Session]) -> dict[str, str]:
+def _seed(settings: Settings, sessions: sessionmaker[Session], wiki: str) -> dict[str, str]:
     """Two queues (one below the other), a canned response and two mails from readers."""
     with sessions() as session, session.begin():
         info = helpers.queue(session, "info-en", "info-en@example.org")
         info.signature = "Regards,\n{volunteer}\n{queue}"
+        info.wiki = wiki  # the real test wiki (MediaWiki), asked by the on-wiki action checks
         helpers.queue(session, "info-en::Wikipedia")
         canned.add(
             session,
@@ -233,6 +236,18 @@ def test_walkthrough(site: Site) -> None:
     assert owner.startswith("Alice") and "you hold the lock" in owner
     assert alice.get_by_role("button", name="Renew the lock").is_visible()
     site.shot(alice, "ticket")
+
+    # The on-wiki actions panel: a notice to a user the wiki does not know is refused before
+    # any edit, and the refusal is recorded on the ticket.
+    alice.locator("summary", has_text="Talk-page notice").click()
+    alice.get_by_label("Talk page").fill("User talk:Nobody here")
+    alice.get_by_label("Message", exact=True).select_option("mail_answered")
+    alice.get_by_role("button", name="Queue the notice").click()
+    flashed(alice, "The on-wiki action was refused: the user 'Nobody here' does not exist")
+    refused = alice.locator("table.wiki-actions tbody tr")
+    expect(refused).to_have_count(1)
+    assert "refused" in refused.inner_text() and "Alice" in refused.inner_text()
+    site.shot(alice, "wiki-actions")
 
     # A reply that starts from the canned response.
     alice.get_by_role("link", name="Reply by e-mail").click()

@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from wikibridge.models import Queue, QueueAccess, WikiAction, utcnow
+from wikibridge.models import Queue, QueueAccess, Volunteer, WikiAction, utcnow
 
 # Deeper than any real queue tree; stops a loop should a broken tree point back at itself.
 MAX_QUEUE_DEPTH = 20
@@ -27,6 +27,20 @@ def get(session: Session, action_id: int) -> WikiAction | None:
 def for_ticket(session: Session, ticket_id: int) -> list[WikiAction]:
     stmt = select(WikiAction).where(WikiAction.ticket_id == ticket_id).order_by(WikiAction.id)
     return list(session.scalars(stmt))
+
+
+def for_ticket_page(session: Session, ticket_id: int) -> list[tuple[WikiAction, str | None]]:
+    """The ticket's actions, newest first, each with its volunteer's name (None: a bot task).
+
+    One query whatever the number of actions or volunteers.
+    """
+    stmt = (
+        select(WikiAction, Volunteer.username)
+        .outerjoin(Volunteer, Volunteer.id == WikiAction.volunteer_id)
+        .where(WikiAction.ticket_id == ticket_id)
+        .order_by(WikiAction.id.desc())
+    )
+    return [(action, name) for action, name in session.execute(stmt).all()]
 
 
 def by_revision(session: Session, wiki: str, revid: int) -> list[WikiAction]:

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge.config import Settings
-from wikibridge.models import Ticket, Volunteer, WikiAction, utcnow
+from wikibridge.models import Queue, Ticket, Volunteer, WikiAction, utcnow
 from wikibridge.store import audit, jobs
 from wikibridge.store import tickets as ticket_store
 from wikibridge.store import wiki_actions as store
@@ -142,6 +142,9 @@ def _refused(
     if found is None and is_valid(ticket_number := str(ticket)):
         found = ticket_store.by_number(session, ticket_number)
     number = found.number if found else str(ticket)[:40]
+    # The wiki it would have acted on: named in the request, else the ticket's queue's.
+    queue = session.get(Queue, found.queue_id) if found else None
+    wiki = str(params.get("wiki") or (queue.wiki if queue else ""))
     # Only short scalars are kept: a refused request may carry anything.
     kept = {str(k)[:40]: str(v)[:300] for k, v in list(params.items())[:10]}
     action = store.add(
@@ -150,7 +153,7 @@ def _refused(
         ticket_number=number,
         volunteer_id=volunteer.id if volunteer else None,
         kind=kind[:30],
-        wiki=str(params.get("wiki", ""))[:200],
+        wiki=wiki[:200],
         page=str(params.get("page", ""))[:300],
         params=kept,
         state="refused",

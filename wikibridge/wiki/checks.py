@@ -78,13 +78,9 @@ def check_local(
         raise ActionRefused(f"the queue of ticket {found.number} does not exist")
     if volunteer is not None:
         _check_access(session, volunteer, queue)
-    if kind in PERMISSION_KINDS and queue.kind != "permissions":
-        raise ActionRefused(
-            f"permission actions are taken only from permissions queues; "
-            f"{queue.name!r} is a {queue.kind} queue"
-        )
-    if queue.kind in NO_ACTION_QUEUES:
-        raise ActionRefused(f"no on-wiki actions are taken from the {queue.kind} queue")
+    refusal = kind_refusal(queue, kind)
+    if refusal is not None:
+        raise ActionRefused(refusal)
     wiki = str(params.get("wiki") or queue.wiki)
     if not wiki:
         raise ActionRefused(f"queue {queue.name!r} names no wiki to act on")
@@ -96,6 +92,23 @@ def check_local(
     except (ValueError, TypeError) as e:
         raise ActionRefused(str(e)) from e
     return Plan(found, queue, kind, wiki, api_url, page, purpose, clean)
+
+
+def kind_refusal(queue: Queue, kind: str) -> str | None:
+    """Why an action of this kind does not fit the queue's kind (None: it fits)."""
+    if kind in PERMISSION_KINDS and queue.kind != "permissions":
+        return (
+            f"permission actions are taken only from permissions queues; "
+            f"{queue.name!r} is a {queue.kind} queue"
+        )
+    if queue.kind in NO_ACTION_QUEUES:
+        return f"no on-wiki actions are taken from the {queue.kind} queue"
+    return None
+
+
+def kinds_for_queue(queue: Queue) -> tuple[str, ...]:
+    """The kinds of action that fit the queue's kind (what a ticket page may offer)."""
+    return tuple(kind for kind in WIKI_ACTION_KINDS if kind_refusal(queue, kind) is None)
 
 
 def check_wiki(plan: Plan, reader: PageReader) -> Plan:

@@ -7,7 +7,7 @@ Wikimedia families are known by code: any other wiki is configured by its API UR
 from __future__ import annotations
 
 import re
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlencode, urlsplit
 
 # Single-project codes, as pywikibot and the Wikimedia database names spell them.
 _SPECIAL = {
@@ -66,6 +66,34 @@ def api_url(wiki: str) -> str:
 def host(wiki: str) -> str:
     """The host name of a wiki (for policy links and display)."""
     return urlsplit(api_url(wiki)).netloc
+
+
+def index_url(wiki: str, **query: str | int) -> str | None:
+    """A link to the wiki's index.php with this query; None for a wiki we cannot place."""
+    try:
+        api = api_url(wiki)
+    except UnknownWiki:
+        return None
+    # Titles keep their colons and slashes, as the wiki's own links do.
+    encoded = urlencode(query, safe=":/", quote_via=quote)
+    return f"{api.removesuffix('api.php')}index.php?{encoded}"
+
+
+def page_url(wiki: str, title: str) -> str | None:
+    return index_url(wiki, title=title.replace(" ", "_")) if title else None
+
+
+def revision_url(wiki: str, revid: int | None) -> str | None:
+    return index_url(wiki, oldid=revid) if revid else None
+
+
+def diff_url(wiki: str, before: int | None, after: int | None) -> str | None:
+    """The change from ``before`` to ``after`` (without ``before``: ``after`` and its parent)."""
+    if not after:
+        return None
+    if before:
+        return index_url(wiki, diff=after, oldid=before)
+    return index_url(wiki, diff="prev", oldid=after)
 
 
 def _host_of_code(code: str) -> str | None:
