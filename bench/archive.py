@@ -29,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, insert, text
+from sqlalchemy.orm import Session
 
 from bench.mailgen import WORDS
 from bench.progress import Progress
@@ -44,6 +45,7 @@ from wikibridge.models import (
     Ticket,
     Volunteer,
 )
+from wikibridge.store import ticket_counts
 from wikibridge.tickets import states
 from wikibridge.tickets.numbers import format_number
 
@@ -216,6 +218,9 @@ def generate(url: str, tickets: int, seed: int = 1) -> Facts:
                 next_id = f"(SELECT coalesce(max(id), 0) + 1 FROM {table})"  # noqa: S608
                 sequence = f"pg_get_serial_sequence('{table}', 'id')"
                 conn.execute(text(f"SELECT setval({sequence}, {next_id}, false)"))
+    print("folding the ticket counts ...", file=sys.stderr)
+    with Session(engine) as session, session.begin():
+        ticket_counts.compact(session)
     print("analysing ...", file=sys.stderr)
     with engine.begin() as conn:
         conn.execute(text("ANALYZE"))

@@ -33,11 +33,14 @@ from sqlalchemy.orm import Session
 
 from wikibridge.models import OutboxJob, utcnow
 from wikibridge.store import jobs as store
+from wikibridge.store import ticket_counts
 
 from .base import Handler, JobContext, JobError, PermanentJobError, Record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
+# Seconds between foldings of the ticket count rows; a busy system adds a few hundred a minute.
+COMPACT_EVERY = 60.0
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,7 @@ class Worker:
         self.name = name or worker_name()
         self.rng = rng or random.Random()
         self._stop = threading.Event()
+        self._compacted_at: float | None = None
 
     # -- stopping ---------------------------------------------------------------------------
 
@@ -104,6 +108,7 @@ class Worker:
         """Run every job that is due now (not those this pass puts back for a retry)."""
         started = utcnow()
         outcomes: Counter[str] = Counter()
+        self._compact_counts()
         while not self.stopping:
             claimed = self._claim(started)
             if not claimed:
@@ -123,6 +128,15 @@ class Worker:
             self._stop.wait(interval)
         log.info("worker %s stopped", self.name)
         return outcomes
+
+    def _compact_counts(self) -> None:
+        """Fold the ticket count rows (store.ticket_counts) at most once a minute per worker."""
+        now = time.monotonic()
+        if self._compacted_at is not None and now - self._compacted_at < COMPACT_EVERY:
+            return
+        self._compacted_at = now
+        with self.context.sessions.begin() as session:
+            ticket_counts.compact(session)
 
     # -- one batch --------------------------------------------------------------------------
 

@@ -14,7 +14,15 @@ from .queue import (
     QueueAddress,
     RoutingRule,
 )
-from .ticket import ARTICLE_KINDS, Article, Attachment, Ticket, TicketCounter, TicketLink
+from .ticket import (
+    ARTICLE_KINDS,
+    Article,
+    Attachment,
+    Ticket,
+    TicketCountDelta,
+    TicketCounter,
+    TicketLink,
+)
 from .volunteer import ACCESS_LEVELS, QueueAccess, Volunteer
 from .wiki import WIKI_ACTION_KINDS, WIKI_ACTION_STATES, WikiAction
 
@@ -43,6 +51,7 @@ __all__ = [
     "QueueAddress",
     "RoutingRule",
     "Ticket",
+    "TicketCountDelta",
     "TicketCounter",
     "TicketLink",
     "Volunteer",

@@ -15,6 +15,10 @@ class Ticket(Base):
     __table_args__ = (
         # Queue views: tickets of a queue in a state, newest change first, keyset by id.
         Index("ix_tickets_queue_state_updated", "queue_id", "state", "updated_at", "id"),
+        # ... and of a queue in any of several states (or all), and of an owner: the database
+        # walks the index in order and stops after a page, instead of sorting the whole queue.
+        Index("ix_tickets_queue_updated", "queue_id", "updated_at", "id"),
+        Index("ix_tickets_owner_updated", "owner_id", "updated_at", "id"),
         Index("ix_tickets_owner_state", "owner_id", "state"),
         Index("ix_tickets_requester", "requester"),
         # Statistics: tickets of a queue created, and closed, per day.
@@ -41,6 +45,24 @@ class Ticket(Base):
     articles: Mapped[list[Article]] = relationship(
         back_populates="ticket", order_by="Article.id", lazy="raise_on_sql"
     )
+
+
+class TicketCountDelta(Base):
+    """Live tickets per queue and state, kept by database triggers as +1/-1 rows.
+
+    Triggers (migration 0003) add a row whenever a ticket is created, deleted, or changes queue,
+    state or removal; the dashboard sums the rows instead of counting a million tickets. Rows
+    are only ever inserted, so concurrent writers never wait on a shared counter; the worker
+    folds them into one row per queue and state now and then (store.ticket_counts.compact).
+    """
+
+    __tablename__ = "ticket_count_deltas"
+    __table_args__ = (Index("ix_ticket_count_deltas_queue_state", "queue_id", "state"),)
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    queue_id: Mapped[int] = mapped_column(Integer)
+    state: Mapped[str] = mapped_column(String(40))
+    delta: Mapped[int] = mapped_column(BigInteger)
 
 
 class TicketCounter(Base):

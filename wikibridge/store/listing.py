@@ -6,10 +6,12 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Ticket
+
+from . import ticket_counts
 
 # The columns a list may be ordered by; every order ends with the id, for a stable keyset.
 SORT_COLUMNS = {"updated_at": Ticket.updated_at, "created_at": Ticket.created_at}
@@ -18,26 +20,16 @@ SORT_COLUMNS = {"updated_at": Ticket.updated_at, "created_at": Ticket.created_at
 def counts_by_queue(
     session: Session, queue_ids: Collection[int], buckets: Mapping[str, Collection[str]]
 ) -> dict[int, dict[str, int]]:
-    """Per queue, the number of live tickets in each bucket of states: one grouped query."""
+    """Per queue, the number of live tickets in each bucket of states, from the counts the
+    database keeps (store.ticket_counts): a few rows per queue, whatever the archive's size."""
     if not queue_ids or not buckets:
         return {}
-    names = list(buckets)
-    columns = [
-        func.sum(case((Ticket.state.in_(list(buckets[name])), 1), else_=0)) for name in names
-    ]
-    all_states = sorted({s for states in buckets.values() for s in states})
-    stmt = (
-        select(Ticket.queue_id, *columns)
-        .where(
-            Ticket.queue_id.in_(list(queue_ids)),
-            Ticket.state.in_(all_states),
-            Ticket.removed_at.is_(None),
-        )
-        .group_by(Ticket.queue_id)
-    )
+    all_states = {s for states in buckets.values() for s in states}
+    by_state = ticket_counts.counts(session, queue_ids, all_states)
+    found = {q for q, _ in by_state}
     return {
-        row[0]: {name: int(n or 0) for name, n in zip(names, row[1:], strict=True)}
-        for row in session.execute(stmt)
+        q: {name: sum(by_state.get((q, s), 0) for s in states) for name, states in buckets.items()}
+        for q in found
     }
 
 
