@@ -29,7 +29,10 @@ LIST_LIMIT = 200
 
 @contextmanager
 def _bar(label: str, length: int) -> Iterator[Callable[[int], None]]:
-    """A progress bar on standard error (a line per label when it is not a terminal)."""
+    """A progress bar on standard error, when that is a terminal (not in cron's mail)."""
+    if not sys.stderr.isatty() or not length:
+        yield lambda _n: None
+        return
     with click.progressbar(length=length, label=f"{label:18}", file=sys.stderr) as bar:
         yield bar.update
 
