@@ -103,3 +103,19 @@ def test_a_new_database_is_created_without_a_backup(tmp_path: Path) -> None:
     result = wikibridge("db", "upgrade", env=env)
     assert result.returncode == 0 and b"schema upgraded from empty" in result.stdout
     assert not (tmp_path / "data" / "backups").exists()
+
+
+def test_a_failing_migration_leaves_the_schema_as_it_was(engine: Engine) -> None:
+    """All revisions of one upgrade run in one transaction: 0002 is undone with a failing 0003."""
+    from sqlalchemy import inspect, text
+
+    schema.downgrade(engine, "0001")
+    with engine.begin() as conn:  # makes 0003's ADD COLUMN fail
+        conn.execute(text("ALTER TABLE tickets ADD COLUMN purged_at VARCHAR(10)"))
+    with pytest.raises(Exception, match="purged_at"):
+        schema.upgrade(engine)
+    assert schema.current_revision(engine) == "0001"
+    with engine.connect() as conn:
+        names = set(inspect(conn).get_table_names())
+        columns = {c["name"] for c in inspect(conn).get_columns("articles")}
+    assert "article_fts" not in names | columns  # 0002's work was rolled back
