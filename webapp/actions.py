@@ -15,7 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
-from wikibridge.tickets import guards, relations, states
+from wikibridge.tickets import guards, relations, retention, states
 from wikibridge.tickets import operations as ops
 from wikibridge.tickets.operations import (
     Actor,
@@ -153,6 +153,17 @@ def spam(number: str) -> Response:
         return _(
             "Ticket#%(number)s is marked as spam and moved to the spam queue.", number=ticket.number
         ), where
+
+    return run(number, operation)
+
+
+@bp.post("/<number>/remove")
+def remove(number: str) -> Response:
+    def operation(session: Session, a: Actor) -> tuple[str, str | None]:
+        ticket = retention.remove(session, a, number)
+        return _("Ticket#%(number)s is deleted.", number=ticket.number), url_for(
+            "queues.view", queue_id=ticket.queue_id
+        )
 
     return run(number, operation)
 

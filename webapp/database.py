@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app, g, request
 from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge import schema
@@ -32,15 +33,28 @@ class WebState:
 
 def init_app(app: Flask, settings: Settings) -> None:
     engine = make_engine(settings.database_url)
+    _require_schema(engine)
     app.extensions["wikibridge"] = WebState(
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
         read_sessions=make_sessionmaker(engine, read_only=True),
         blobs=ContentStore(settings.blob_dir),
-        head_revision=schema.head_revision(),
+        head_revision=schema.quick_head_revision(),
     )
     app.teardown_appcontext(_close)
+
+
+def _require_schema(engine: Engine) -> None:
+    """Refuse to build the app on a schema that is not at head (raises SchemaMismatch, whose
+    message says to run `wikibridge db upgrade`). A database that cannot be reached now is
+    left to /healthz and the requests: it may well be back before the first one."""
+    try:
+        schema.require_head(engine)
+    except OperationalError:
+        pass
+    finally:
+        engine.dispose()  # no connection may cross gunicorn's fork
 
 
 def state() -> WebState:

@@ -47,12 +47,10 @@ class Runtime:
         """Refuse to run against a database whose schema is not at the head revision."""
         from wikibridge import schema
 
-        current, head = schema.current_revision(self.engine), schema.head_revision()
-        if current != head:
-            raise click.ClickException(
-                f"the database schema is at {current or 'nothing'}, this wikibridge needs {head}: "
-                "run `wikibridge db upgrade` first"
-            )
+        try:
+            schema.require_head(self.engine)
+        except schema.SchemaMismatch as e:
+            raise click.ClickException(str(e)) from None
 
 
 pass_runtime = click.make_pass_decorator(Runtime)
@@ -99,12 +97,25 @@ def db() -> None:
 
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
+@click.option(
+    "--no-backup",
+    is_flag=True,
+    help="Do not back up the database and files first (into the data directory's backups/).",
+)
 @pass_runtime
-def db_upgrade(rt: Runtime, revision: str) -> None:
-    """Create the schema, or migrate it to the newest revision."""
+def db_upgrade(rt: Runtime, revision: str, no_backup: bool) -> None:
+    """Create the schema, or migrate it to the newest revision.
+
+    A database that has tables is backed up first (`wikibridge backup` into
+    DATA_DIR/backups/), unless --no-backup; a new, empty one is not.
+    """
     from wikibridge import schema
 
     before = schema.current_revision(rt.engine)
+    if not no_backup and not schema.is_empty(rt.engine) and before != schema.head_revision():
+        from wikibridge.maintenance.commands import backup_before_upgrade
+
+        backup_before_upgrade(rt, before)
     schema.upgrade(rt.engine, revision)
     after = schema.current_revision(rt.engine)
     where = rt.engine.url.render_as_string(hide_password=True)
@@ -171,6 +182,7 @@ def ingest(rt: Runtime, queue: str, mbox_path: str | None) -> None:
     """
     from wikibridge.mail.ingest import EX_TEMPFAIL, Ingestor, TempFail
 
+    _ingest_schema_check(rt, EX_TEMPFAIL)
     ingestor = Ingestor(rt.settings, rt.sessions)
     if mbox_path:
         _ingest_mbox(ingestor, mbox_path, queue)
@@ -191,6 +203,23 @@ def ingest(rt: Runtime, queue: str, mbox_path: str | None) -> None:
         click.echo(f"quarantined {outcome.sha256}: {outcome.reason}", err=True)
     else:
         click.echo(f"{outcome.status} ticket {outcome.ticket_number} article {outcome.article_id}")
+
+
+def _ingest_schema_check(rt: Runtime, tempfail: int) -> None:
+    """An old or missing schema: exit 75 before touching the message, so the mail server keeps
+    it until an operator has run `wikibridge db upgrade`. An unreachable database is not
+    decided here: ingest spools the message and tempfails as always."""
+    from sqlalchemy.exc import OperationalError
+
+    from wikibridge import schema
+
+    try:
+        schema.require_head(rt.engine)
+    except schema.SchemaMismatch as e:
+        click.echo(f"wikibridge ingest: {e}; the message will be retried", err=True)
+        sys.exit(tempfail)
+    except OperationalError:
+        pass
 
 
 def _ingest_mbox(ingestor: Any, path: str, queue: str) -> None:
@@ -230,6 +259,7 @@ def spool_reprocess(rt: Runtime, quarantined: bool) -> None:
     """Store every message waiting in the spool (after the database was down)."""
     from wikibridge.mail.ingest import Ingestor, TempFail
 
+    rt.require_schema()
     ingestor = Ingestor(rt.settings, rt.sessions)
     if quarantined:
         for entry in ingestor.spool.quarantined():
@@ -290,8 +320,16 @@ def _register_commands() -> None:
     from wikibridge.admin.commands import make_admin_command
     from wikibridge.jobs.commands import jobs_command, worker_command
     from wikibridge.mail.commands import fetch_mail_command, lmtp_command
+    from wikibridge.maintenance.commands import (
+        backup_command,
+        check_command,
+        purge_command,
+        restore_command,
+    )
 
     for command in (worker_command, jobs_command, fetch_mail_command, lmtp_command):
+        main.add_command(command)
+    for command in (backup_command, restore_command, check_command, purge_command):
         main.add_command(command)
     main.add_command(make_admin_command)
 

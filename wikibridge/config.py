@@ -133,6 +133,9 @@ class TicketSettings:
     lock_minutes: int = 30
     # Largest total size of the files attached to one reply, in bytes.
     max_attachment_bytes: int = 10 * 1024 * 1024
+    # `wikibridge purge` refuses to remove more than this share of all tickets at once
+    # (0.1 = 10 %) unless run with --allow-large.
+    purge_max_share: float = 0.1
 
 
 @dataclass(frozen=True)
@@ -227,6 +230,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         raise ConfigError("tickets.lock_minutes must be at least 1")
     if ticket_settings.max_attachment_bytes < 0:
         raise ConfigError("tickets.max_attachment_bytes must not be negative")
+    if not 0 <= ticket_settings.purge_max_share <= 1:
+        raise ConfigError("tickets.purge_max_share must be between 0 and 1 (0.1 = 10 %)")
     verify = _section(VerifySettings, raw.get("verify", {}), "verify", env)
     if verify.lookups_per_minute < 1 or verify.reviews_per_hour < 1:
         raise ConfigError("verify.lookups_per_minute and reviews_per_hour must be at least 1")

@@ -41,6 +41,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
     removed_at: Mapped[datetime | None]  # soft delete: the number stays reserved
+    # Purged by `wikibridge purge`: the row is a tombstone, its articles and title are gone.
+    purged_at: Mapped[datetime | None]
 
     articles: Mapped[list[Article]] = relationship(
         back_populates="ticket", order_by="Article.id", lazy="raise_on_sql"

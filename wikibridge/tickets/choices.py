@@ -34,6 +34,7 @@ class Choices:
     move_targets: list[Queue] = field(default_factory=list)
     link_kinds: tuple[str, ...] = LINK_KINDS
     can_split: bool = False
+    can_remove: bool = False  # a queue admin may (soft-)delete the ticket
 
 
 NOTHING = Choices()
@@ -66,4 +67,5 @@ def choices_for(session: Session, scope: Scope, detail: TicketDetail) -> Choices
         next_states=allowed if can_act else [],
         move_targets=targets if can_act else [],
         can_split=can_act and len(detail.articles) > 1,
+        can_remove=can_act and access.can_admin_queue(scope, ticket.queue_id),
     )
