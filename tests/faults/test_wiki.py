@@ -56,7 +56,11 @@ def tagged_once(world: World, title: str, number: str) -> None:
     ids=["edit-503", "every-500", "maxlag", "no-answer"],
 )
 def test_wiki_failing_for_now_leaves_the_action_queued_then_one_edit(
-    world: World, proxy: HttpFaultProxy, mode: str, match, reason: str  # type: ignore[no-untyped-def]
+    world: World,
+    proxy: HttpFaultProxy,
+    mode: str,
+    match,
+    reason: str,  # type: ignore[no-untyped-def]
 ) -> None:
     title = world.file(PENDING)
     number = world.ticket()
