@@ -9,6 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.databases import DatabaseFactory
+from tests.webapp.conftest import app, client  # noqa: F401 - fixtures of the web cases
+from tests.webapp.test_actions import site  # noqa: F401
 from wikibridge.config import Settings
 from wikibridge.mail.ingest import Ingestor
 from wikibridge.store import queues
