@@ -79,3 +79,27 @@ def session_factory(engine: Engine) -> sessionmaker[Session]:
 def session(session_factory: sessionmaker[Session]) -> Iterator[Session]:
     with session_factory() as s:
         yield s
+
+
+# Hypothesis profiles, chosen with HYPOTHESIS_PROFILE: "ci" (the default: a few examples, the
+# suite stays fast), "dev" (more), "fuzz-long" (the maintainers' long fuzz run; see README).
+def _hypothesis_profiles() -> None:
+    import os
+
+    from hypothesis import HealthCheck
+    from hypothesis import settings as hsettings
+
+    quiet = [HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.function_scoped_fixture]
+    common = {"deadline": None, "database": None, "suppress_health_check": quiet}
+    hsettings.register_profile("ci", max_examples=40, **common)  # type: ignore[arg-type]
+    hsettings.register_profile("dev", max_examples=300, **common)  # type: ignore[arg-type]
+    hsettings.register_profile(
+        "fuzz-long",
+        max_examples=20_000,
+        print_blob=True,
+        **common,  # type: ignore[arg-type]
+    )
+    hsettings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+_hypothesis_profiles()

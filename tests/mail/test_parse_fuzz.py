@@ -44,8 +44,9 @@ TOKENS = [
     b"=\n",
 ]
 
+# At least 200 examples (it is fast); more under the dev and fuzz-long profiles (README).
 FUZZ = settings(
-    max_examples=200,
+    max_examples=max(200, settings().max_examples),
     deadline=None,
     database=None,  # no example directory in the working tree; failures print their input
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],

@@ -424,7 +424,16 @@ def safe_filename(name: str, index: int, content_type: str = "") -> str:
         name = (stem[:190] + dot + ext[:9]) if dot and len(ext) < 10 else name[:200]
     if not name:
         name = f"attachment-{index + 1}{_EXTENSIONS.get(content_type, '.bin')}"
+    if name.split(".")[0].rstrip(" ").upper() in _WINDOWS_DEVICES:
+        # Saved under such a name on Windows, "CON.txt" writes to a device, not a file.
+        name = f"_{name}"
     return name
+
+
+_WINDOWS_DEVICES = frozenset(
+    {"CON", "PRN", "AUX", "NUL", "CONIN$", "CONOUT$"}
+    | {f"{port}{n}" for port in ("COM", "LPT") for n in (*"123456789", "¹", "²", "³")}
+)
 
 
 class _TextExtractor(HTMLParser):

@@ -53,8 +53,14 @@ class Spool:
         if not self._incoming_ready:
             self.incoming.mkdir(parents=True, exist_ok=True)
             self._incoming_ready = True
-        (self.incoming / f"{sha}.json").write_text(json.dumps(asdict(entry)))
-        write_durably(self.incoming / f"{sha}.eml", raw, sync_dir=sync, make_dirs=False)
+        details = self.incoming / f"{sha}.json"
+        try:
+            details.write_text(json.dumps(asdict(entry)))
+            write_durably(self.incoming / f"{sha}.eml", raw, sync_dir=sync, make_dirs=False)
+        except OSError:
+            # Disk full (or the like): the sender's server keeps the message; leave no orphan.
+            details.unlink(missing_ok=True)
+            raise
         return entry
 
     def sync(self) -> None:

@@ -89,6 +89,17 @@ def last_inbound(session: Session, ticket_id: int) -> Article | None:
     return session.scalars(stmt).first()
 
 
+def newest_inbound(session: Session, ticket_id: int, limit: int = 50) -> list[Article]:
+    """The newest mails received on a ticket, newest first."""
+    stmt = (
+        select(Article)
+        .where(Article.ticket_id == ticket_id, Article.kind == "inbound")
+        .order_by(Article.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
 def attachments_of_article(session: Session, article_id: int) -> list[Attachment]:
     stmt = select(Attachment).where(Attachment.article_id == article_id).order_by(Attachment.id)
     return list(session.scalars(stmt))

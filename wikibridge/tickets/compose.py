@@ -105,7 +105,16 @@ def compose(
             raise OperationRefused("That canned response is not offered for this queue.")
         middle = texts.fill(picked.body, values)
         subject = texts.fill(picked.subject, values) or subject
-    last = articles.last_inbound(session, ticket.id)
+    # Prefilled with the newest sender who is known to the ticket: a stranger who wrote with a
+    # guessed [Ticket#N] (flagged at ingest) must not receive the answer to someone else.
+    last = next(
+        (
+            a
+            for a in articles.newest_inbound(session, ticket.id)
+            if "sender_not_participant" not in (a.flags or [])
+        ),
+        None,
+    )
     to = last.sender_address if last is not None and last.sender_address else ticket.requester
     # The salutation, the canned text (or room to write), the signature.
     parts = (texts.fill(queue.salutation, values), middle, texts.fill(queue.signature, values))

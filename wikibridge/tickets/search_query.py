@@ -15,6 +15,7 @@ Both go to the database as bound parameters, never into the SQL text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 MAX_CHARS = 200
@@ -117,6 +118,9 @@ def parse(text: str) -> SearchQuery:
     Terms without a letter or digit (``%``, ``'``, ``--``) are dropped: no tokenizer would
     find them. ``or`` at either end or twice in a row is ignored.
     """
+    # Control characters (a NUL from the URL's %00) end an FTS5 string early on SQLite and are
+    # refused in a PostgreSQL string: they are spaces here, as no mail text holds them.
+    text = "".join(" " if unicodedata.category(ch)[0] == "C" else ch for ch in text)
     text = " ".join(text.split())
     if not text:
         raise QueryError("Type a word or a phrase to search for.")

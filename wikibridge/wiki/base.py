@@ -67,6 +67,7 @@ class Page:
     timestamp: str = ""
     user: str = ""  # who made the latest revision
     text: str = ""
+    redirect: bool = False  # a redirect (e.g. left behind by a move), not the page itself
 
 
 @dataclass(frozen=True)

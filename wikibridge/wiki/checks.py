@@ -121,6 +121,10 @@ def check_wiki(plan: Plan, reader: PageReader) -> Plan:
             user = plan.page.split(":", 1)[1]
             if not reader.user_exists(user):
                 raise ActionRefused(f"the user {user!r} does not exist on {plan.wiki}")
+        if page.redirect:
+            raise ActionRefused(
+                f"the page {plan.page!r} is a redirect on {plan.wiki}: act on the page it leads to"
+            )
         revid = plan.params.get("revision")
         if revid is not None:
             revision = reader.revision(int(revid))

@@ -15,7 +15,7 @@ from datetime import date
 from typing import Any
 
 from . import permission, summaries
-from .base import Revision, WikiError, same_user
+from .base import Page, Revision, WikiError, same_user
 from .mwclient_adapter import WikiSession
 
 
@@ -64,14 +64,32 @@ def _found(revision: Revision) -> Outcome:
     return Outcome(revision.parentid, revision.revid, "saved by an earlier attempt")
 
 
+def current(wiki: WikiSession, work: Work) -> Page:
+    """The page as it is now; one deleted or turned into a redirect since the request fails."""
+    page = wiki.page(work.page)
+    if not page.exists:
+        raise WikiError("missingtitle", f"the page {work.page!r} does not exist (any more)")
+    if page.redirect:
+        raise _moved(work)
+    return page
+
+
+def _moved(work: Work) -> WikiError:
+    # Acting on the redirect would tag or change the wrong page; the volunteer checked this
+    # title, so following the redirect silently could act on a page nobody looked at.
+    return WikiError(
+        "redirect",
+        f"the page {work.page!r} is a redirect now (moved?); nothing was done: "
+        "request the action on the page it leads to",
+    )
+
+
 def tag(wiki: WikiSession, work: Work) -> Outcome:
     """permission and permission_received: a template on the file description page."""
     found = earlier_attempt(wiki, work)
     if found is not None:
         return _found(found)
-    page = wiki.page(work.page)
-    if not page.exists:
-        raise WikiError("missingtitle", f"the page {work.page!r} does not exist (any more)")
+    page = current(wiki, work)
     if work.kind == "permission":
         text = permission.add_permission_ticket(page.text, work.number, work.agent)
     else:
@@ -97,9 +115,7 @@ def revert(wiki: WikiSession, work: Work) -> Outcome:
     found = earlier_attempt(wiki, work)
     if found is not None:
         return _found(found)
-    page = wiki.page(work.page)
-    if not page.exists:
-        raise WikiError("missingtitle", f"the page {work.page!r} does not exist (any more)")
+    page = current(wiki, work)
     if "user" in work.params:
         target = str(work.params["user"])
         if not same_user(page.user, target):
@@ -139,6 +155,8 @@ def notice(wiki: WikiSession, work: Work) -> Outcome:
     if found is not None:
         return _found(found)
     page = wiki.page(work.page)
+    if page.redirect:
+        raise _moved(work)
     kind = summaries.Notice[str(work.params["notice"]).upper()]
     heading, text = summaries.notice(
         kind, work.number, work.policy_link, str(work.params.get("about", ""))

@@ -86,7 +86,9 @@ class WikiSession:
 
     def page(self, title: str) -> Page:
         """The page's latest revision and text (``exists`` False when there is none)."""
-        query = self._query(prop="revisions", titles=title, rvprop="ids|timestamp|user|content")
+        query = self._query(
+            prop="info|revisions", titles=title, rvprop="ids|timestamp|user|content"
+        )
         page = query["query"]["pages"][0]
         if page.get("missing") or page.get("invalid") or not page.get("revisions"):
             return Page(title=page.get("title", title), exists=False)
@@ -98,6 +100,7 @@ class WikiSession:
             timestamp=str(rev["timestamp"]),
             user=str(rev.get("user", "")),
             text=str(rev["slots"]["main"].get("content", "")),
+            redirect=bool(page.get("redirect")),
         )
 
     def user_exists(self, name: str) -> bool:
