@@ -2,9 +2,14 @@
 
 import sys
 
-from bench import archive, ingest, pages
+from bench import archive, ingest, pages, verify_load
 
-BENCHMARKS = {"ingest": ingest.main, "archive": archive.main, "pages": pages.main}
+BENCHMARKS = {
+    "ingest": ingest.main,
+    "archive": archive.main,
+    "pages": pages.main,
+    "verify": verify_load.main,
+}
 
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) > 1 else ""
