@@ -3,8 +3,9 @@
 import sys
 
 from bench import archive, ingest, pages
+from bench.peers import rt
 
-BENCHMARKS = {"ingest": ingest.main, "archive": archive.main, "pages": pages.main}
+BENCHMARKS = {"ingest": ingest.main, "archive": archive.main, "pages": pages.main, "rt": rt.main}
 
 if __name__ == "__main__":
     name = sys.argv[1] if len(sys.argv) > 1 else ""
