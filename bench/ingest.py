@@ -130,8 +130,8 @@ def run_pipe(target: Target, mail: list[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def lmtp_server(target: Target) -> Iterator[int]:
-    """A running `wikibridge lmtp` listener on the target; yields its port."""
+def lmtp_server(target: Target) -> Iterator[tuple[int, int]]:
+    """A running `wikibridge lmtp` listener on the target; yields its port and process id."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -150,7 +150,7 @@ def lmtp_server(target: Target) -> Iterator[int]:
                 break
             except OSError:
                 time.sleep(0.1)
-        yield port
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(30)
@@ -172,7 +172,7 @@ def deliver_lmtp(port: int, mail: list[bytes], clients: int = 4) -> None:
 
 
 def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
-    with lmtp_server(target) as port:
+    with lmtp_server(target) as (port, _):
         deliver_lmtp(port, mail, clients)
 
 
