@@ -159,10 +159,14 @@ def message_id(raw: bytes) -> str:
     return match.group(1).decode()
 
 
+_REPLY_SUBJECT = re.compile(rb"^Subject:\s+Re: ", re.MULTILINE)
+
+
 def with_tag(raw: bytes, tag: str) -> bytes:
     """The reply with the ticket system's tag after ``Re: `` in its subject."""
-    tagged = raw.replace(b"\nSubject: Re: ", f"\nSubject: Re: {tag} ".encode(), 1)
-    if tagged == raw:
+    # The header may be folded after "Subject:" when the subject is long.
+    tagged, found = _REPLY_SUBJECT.subn(rb"\g<0>" + tag.encode() + b" ", raw, count=1)
+    if not found:
         raise ValueError("a generated reply without 'Subject: Re: '")
     return tagged
 
@@ -179,6 +183,7 @@ class RequestTracker:
         self.log = directory / "rt-server.log"
         self.server: subprocess.Popen[bytes] | None = None
         (directory / "RT_SiteConfig.d").mkdir()  # empty: nothing from the system's RT
+        (directory / "sessions").mkdir()  # web sessions (files on SQLite), removed at the end
         config = directory / "RT_SiteConfig.pm"
         config.write_text(
             f"""Set($rtname, '{RT_NAME}');
@@ -198,6 +203,8 @@ Set($LogToSTDERR, 'error');
 Set($MailCommand, 'testfile');
 Set($ShowHistory, 'always');
 Set(%FullTextSearch, Enable => 1, Indexed => 0);
+Set(%WebSessionProperties, Directory => '{directory / "sessions"}',
+    LockDirectory => '{directory / "sessions"}', Transaction => 1);
 1;
 """
         )
@@ -323,6 +330,9 @@ class Wikibridge:
         from wikibridge.store import queues
 
         self.target = Target("sqlite")
+        # Acknowledge every new ticket, as RT's autoreply does (wikibridge's default is at most
+        # five a day per sender; the generated senders write more often than that).
+        self.target.env["WIKIBRIDGE_MAIL_AUTO_REPLY_DAILY_CAP"] = str(10**9)
         self.workers = workers
         self.server: subprocess.Popen[bytes] | None = None
         self.port = free_port()
