@@ -1,14 +1,16 @@
-"""`python -m bench ingest ...`: run a benchmark by name."""
+"""`python -m bench NAME ...`: run a benchmark by name (see README's Performance section)."""
 
 import sys
 
 from bench import archive, ingest, pages, verify_load
+from bench.peers import rt
 
 BENCHMARKS = {
     "ingest": ingest.main,
     "archive": archive.main,
     "pages": pages.main,
     "verify": verify_load.main,
+    "rt": rt.main,
 }
 
 if __name__ == "__main__":

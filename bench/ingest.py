@@ -17,6 +17,7 @@ article (no loss), then prints one line per mode and database.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import smtplib
@@ -26,7 +27,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
@@ -128,7 +129,9 @@ def run_pipe(target: Target, mail: list[bytes]) -> None:
         raise SystemExit(f"pipe ingest failed with exit codes {codes}")
 
 
-def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
+@contextlib.contextmanager
+def lmtp_server(target: Target) -> Iterator[tuple[int, int]]:
+    """A running `wikibridge lmtp` listener on the target; yields its port and process id."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -147,20 +150,30 @@ def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
                 break
             except OSError:
                 time.sleep(0.1)
-
-        def deliver(part: list[bytes]) -> None:
-            client = smtplib.LMTP("127.0.0.1", port)
-            for raw in part:
-                # On the wire, mail has CRLF line ends (smtplib sends bytes as they are).
-                wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-                client.sendmail("sender@example.net", ["info-en@example.org"], wire)
-            client.quit()
-
-        with ThreadPoolExecutor(clients) as pool:
-            list(pool.map(deliver, [mail[i::clients] for i in range(clients)]))
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(30)
+
+
+def deliver_lmtp(port: int, mail: list[bytes], clients: int = 4) -> None:
+    """Deliver the mail over LMTP from several clients at once."""
+
+    def deliver(part: list[bytes]) -> None:
+        client = smtplib.LMTP("127.0.0.1", port)
+        for raw in part:
+            # On the wire, mail has CRLF line ends (smtplib sends bytes as they are).
+            wire = raw.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
+            client.sendmail("sender@example.net", ["info-en@example.org"], wire)
+        client.quit()
+
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(deliver, [mail[i::clients] for i in range(clients)]))
+
+
+def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
+    with lmtp_server(target) as (port, _):
+        deliver_lmtp(port, mail, clients)
 
 
 MODES: dict[str, Callable[[Target, list[bytes]], None]] = {

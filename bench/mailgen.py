@@ -71,15 +71,23 @@ def _zipf_pick(rng: random.Random, items: list[str], s: float = 1.1) -> str:
 
 def messages(n: int, *, reply_share: float = 1 / 3, seed: int = 1) -> list[bytes]:
     """n messages; about reply_share of them answer an earlier one (In-Reply-To)."""
+    return [raw for raw, _ in threads(n, reply_share=reply_share, seed=seed)]
+
+
+def threads(n: int, *, reply_share: float = 1 / 3, seed: int = 1) -> list[tuple[bytes, int | None]]:
+    """The messages of :func:`messages`, each with the index of the message that started its
+    thread (None for a message that starts one). A reply's subject is ``Re: `` and the first
+    message's subject, so that a ticket system's subject tag can be put in after ``Re: ``."""
     rng = random.Random(seed)
     senders = [f"sender{i}@example.net" for i in range(max(10, n // 5))]
-    sent: list[tuple[str, str, str]] = []  # (message-id, subject, sender)
-    out = []
+    sent: list[tuple[str, str, str, int]] = []  # (message-id, subject, sender, thread start)
+    out: list[tuple[bytes, int | None]] = []
     start = datetime(2026, 1, 1, tzinfo=UTC)
     for i in range(n):
         msg = EmailMessage()
+        root: int | None = None
         if sent and rng.random() < reply_share:
-            parent_id, subject, sender = rng.choice(sent)
+            parent_id, subject, sender, root = rng.choice(sent)
             msg["In-Reply-To"] = f"<{parent_id}>"
             msg["References"] = f"<{parent_id}>"
             subject = f"Re: {subject}"
@@ -102,6 +110,6 @@ def messages(n: int, *, reply_share: float = 1 / 3, seed: int = 1) -> list[bytes
                 subtype="jpeg",
                 filename=f"photo-{i}.jpg",
             )
-        sent.append((mid, subject.removeprefix("Re: "), sender))
-        out.append(msg.as_bytes())
+        sent.append((mid, subject.removeprefix("Re: "), sender, i if root is None else root))
+        out.append((msg.as_bytes(), root))
     return out
