@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import archive, ingest, pages, verify_load
+from bench import archive, ingest, pages, report, verify_load
 from bench.peers import rt
 
 BENCHMARKS = {
@@ -11,6 +11,7 @@ BENCHMARKS = {
     "pages": pages.main,
     "verify": verify_load.main,
     "rt": rt.main,
+    "report": report.main,
 }
 
 if __name__ == "__main__":
