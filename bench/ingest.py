@@ -108,6 +108,7 @@ def run_batch(target: Target, mail: list[bytes], size: int = 100) -> None:
     ingestor = Ingestor(target.settings(), make_sessionmaker(engine))
     for start in range(0, len(mail), size):
         ingestor.ingest_many(mail[start : start + size], source="bench")
+    ingestor.checkpoint()  # the raw files durable, as a listener does when it stops
     engine.dispose()
 
 
