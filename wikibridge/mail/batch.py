@@ -1,9 +1,12 @@
 """Storing a group of parsed messages in one transaction, with few statements.
 
-The rules are those of one message at a time (:mod:`wikibridge.mail.thread` says them in
-words): duplicate by raw hash, Message-ID conflict, the ``[Ticket#N]`` hook with the
-participant check, then In-Reply-To/References, each along the merged-into chain; else a new
-ticket in the routed queue. What differs is how the database is asked:
+The rules are those of one message at a time: duplicate by raw hash, Message-ID conflict;
+then threading -- the ``[Ticket#N]`` hook in the subject (Znuny's), then In-Reply-To/References
+against stored Message-IDs, each followed along the merged-into chain; else a new ticket in the
+routed queue. A subject number from someone who is neither a participant of that ticket nor
+refers to one of its messages is still attached (the requester may write from a new address)
+but flagged, so a guessed or forged number cannot pass unnoticed as the requester's word.
+What differs from one by one is how the database is asked:
 
 - the articles and tickets that the batch's hashes, Message-IDs, references and subject
   numbers point at are read with one query each, before the first message;
@@ -151,7 +154,7 @@ class Batch:
             ref = self._remember(rows[0]) if rows else None
         return ref
 
-    # -- threading, as wikibridge.mail.thread.find_ticket ---------------------------------
+    # -- threading -----------------------------------------------------------------------
 
     def _final(self, ticket: TicketRef) -> TicketRef:
         seen = {ticket.id}
