@@ -5,8 +5,9 @@ Modes:
           many deliveries at once as the machine has cores;
 - lmtp:   a running `wikibridge lmtp` listener, messages delivered over LMTP by several clients;
 - single: the Ingestor in one process, message by message (one commit each);
-- batch:  the Ingestor in one process with group commit (100 messages per commit), as the
-          LMTP listener and IMAP fetch use it.
+- batch:  the Ingestor in one process with group commit (100 messages per commit, spooled in
+          one fsync'd journal), as the LMTP listener and an mbox import use it; the run ends
+          with the spool checkpoint (one sync) that makes the raw files durable.
 
     python -m bench ingest --messages 2000 --databases sqlite,postgres
 
@@ -109,6 +110,7 @@ def run_batch(target: Target, mail: list[bytes], size: int = 100) -> None:
     ingestor = Ingestor(target.settings(), make_sessionmaker(engine))
     for start in range(0, len(mail), size):
         ingestor.ingest_many(mail[start : start + size], source="bench")
+    ingestor.checkpoint()  # the raw files durable, as a listener does when it stops
     engine.dispose()
 
 

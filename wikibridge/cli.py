@@ -243,6 +243,7 @@ def _ingest_mbox(ingestor: Any, path: str, queue: str) -> None:
             for outcome in outcomes:
                 counts[outcome.status] = counts.get(outcome.status, 0) + 1
             bar.update(len(batch))
+    ingestor.checkpoint()
     summary = ", ".join(f"{n} {status}" for status, n in sorted(counts.items()))
     click.echo(f"{sum(counts.values())} message(s): {summary or 'none'}")
 
@@ -261,6 +262,7 @@ def spool_reprocess(rt: Runtime, quarantined: bool) -> None:
 
     rt.require_schema()
     ingestor = Ingestor(rt.settings, rt.sessions)
+    ingestor.recover_journals()
     if quarantined:
         for entry in ingestor.spool.quarantined():
             ingestor.spool.release(entry.sha256)

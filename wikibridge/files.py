@@ -17,6 +17,7 @@ def sha256_hex(data: bytes) -> str:
 
 
 def fsync_dir(path: Path) -> None:
+    """fsync a directory (its entries), or a file opened read-only."""
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -68,12 +69,39 @@ class ContentStore:
             raise ValueError("not a SHA-256 hex digest")
         return self.root / sha256[:2] / sha256[2:4] / f"{sha256}{self.suffix}"
 
-    def put(self, data: bytes, sha256: str | None = None) -> str:
+    def put(
+        self,
+        data: bytes,
+        sha256: str | None = None,
+        *,
+        new_dirs: set[Path] | None = None,
+        synced: bool = True,
+        verify: bool = False,
+    ) -> str:
+        """Store the bytes (once).
+
+        - `new_dirs`: the folder of a new file is added to it instead of being fsync'd; the
+          caller syncs each folder once before relying on it.
+        - synced=False: no fsync at all, for bytes that a durable copy elsewhere keeps until
+          the file system is synced (a spool journal holds the message they come from).
+        - verify: a file already there is checked and made durable (recovery after a crash).
+        """
         sha256 = sha256 or sha256_hex(data)
         path = self.path(sha256)
-        if not path.exists():
-            self._ensure_dir(path.parent)
-            write_durably(path, data, make_dirs=False)
+        if verify and path.exists():
+            if sha256_hex(path.read_bytes()) == sha256:
+                fsync_dir(path)  # opens the file read-only and syncs it
+                fsync_dir(path.parent)
+                return sha256
+        elif path.exists():
+            return sha256
+        if not synced:
+            self.write_unsynced(sha256, data)
+            return sha256
+        self._ensure_dir(path.parent)
+        write_durably(path, data, make_dirs=False, sync_dir=new_dirs is None)
+        if new_dirs is not None:
+            new_dirs.add(path.parent)
         return sha256
 
     def _ensure_dir(self, folder: Path) -> None:
@@ -81,6 +109,16 @@ class ContentStore:
         if folder not in self._known_dirs:
             folder.mkdir(parents=True, exist_ok=True)
             self._known_dirs.add(folder)
+
+    def write_unsynced(self, sha256: str, data: bytes) -> None:
+        """Write a file whole (renamed into place) but without fsync: for bytes that another
+        durable copy keeps until the caller syncs the file system (a spool journal)."""
+        path = self.path(sha256)
+        self._ensure_dir(path.parent)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
 
     def get(self, sha256: str) -> bytes:
         return self.path(sha256).read_bytes()

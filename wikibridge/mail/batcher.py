@@ -35,9 +35,10 @@ class BatchingIngestor:
         return future
 
     def close(self) -> None:
-        """Store what is queued, then stop."""
+        """Store what is queued, make the spool's batches durable, then stop."""
         self._queue.put(None)
         self._thread.join()
+        self.ingestor.checkpoint()
 
     def _run(self) -> None:
         while True:

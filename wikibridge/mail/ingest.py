@@ -13,26 +13,33 @@ import logging
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge.config import Settings
-from wikibridge.files import ContentStore
-from wikibridge.models import Article, Attachment, Queue, Ticket
-from wikibridge.store import articles, audit, auto_replies, tickets
-from wikibridge.tickets import states
+from wikibridge.files import ContentStore, fsync_dir
+from wikibridge.models import Article, Queue, Ticket
+from wikibridge.store import audit, auto_replies
 from wikibridge.tickets.outbound import queue_outbound
 
+from .batch import Batch, NumberInBatch
 from .parse import ParsedMessage, parse_message
-from .route import RoutingTable, route
+from .route import RoutingTable
 from .spool import Spool, SpoolEntry
-from .thread import find_ticket
 
 log = logging.getLogger(__name__)
 
 EX_TEMPFAIL = 75
 ROUTING_TTL = 5.0  # seconds
+# A spool checkpoint (one sync of the file system) after this many batches or seconds.
+CHECKPOINT_JOURNALS = 50
+CHECKPOINT_SECONDS = 30.0
+
+
+# A parsed message ready to store: its spool entry, the parse, its size, its attachments' blobs.
+Prepared = tuple[SpoolEntry, ParsedMessage, int, list[str]]
 
 
 class TempFail(Exception):
@@ -56,6 +63,8 @@ class Ingestor:
         self.spool = Spool(settings.data_dir)
         self.blobs = ContentStore(settings.blob_dir)
         self._table: RoutingTable | None = None
+        self._journals_closed = 0
+        self._checkpointed_at = time.monotonic()
 
     def routing_table(self, session: Session) -> RoutingTable:
         """Rules and addresses, re-read after ROUTING_TTL seconds (admins' changes apply then)."""
@@ -72,57 +81,95 @@ class Ingestor:
         return session
 
     def ingest(self, raw: bytes, *, source: str = "pipe", queue: str = "") -> Outcome:
-        """Accept one message: on disk first, then in the database."""
-        try:
-            entry = self.spool.accept(raw, source=source, queue=queue)
-        except OSError as e:
-            raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
-        return self.store(entry, raw)
+        """Accept one message: on disk first, then in the database (a batch of one)."""
+        return self.ingest_many([raw], source=source, queue=queue)[0]
 
     def ingest_many(
         self, raws: Sequence[bytes], *, source: str = "batch", queue: str = ""
     ) -> list[Outcome]:
         """Accept several messages with one database commit (group commit).
 
-        For a listener that receives many messages (LMTP, IMAP, an mbox import): each message
-        is fsync'd as it is spooled, but the spool directory and the database are synced once
-        for the batch. A caller acknowledges the messages only after this returns, so the
+        For a listener that receives many messages (LMTP, IMAP, an mbox import): the messages
+        are written to the spool in one journal file with one fsync, and the database commits
+        once for the batch. A caller acknowledges the messages only after this returns, so the
         guarantee is the same as one by one. If anything in the batch fails, the batch is
         stored again one message at a time, so one bad message cannot hold up the others.
+        A single message takes the spool's per-message path (a journal would not save a sync).
         """
+        journal: Path | None = None
         try:
-            entries = [self.spool.accept(r, source=source, queue=queue, sync=False) for r in raws]
-            self.spool.sync()
+            if len(raws) == 1:
+                entries = [self.spool.accept(raws[0], source=source, queue=queue)]
+            else:
+                entries, journal = self.spool.accept_batch(raws, source=source, queue=queue)
         except OSError as e:
             raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
-        prepared = [self._prepare(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+        keep: list[bytes | None] = list(raws) if journal is not None else [None] * len(raws)
+        new_dirs: set[Path] = set()
+        prepared = [
+            self._prepare(entry, raw, new_dirs, kept)
+            for entry, raw, kept in zip(entries, raws, keep, strict=True)
+        ]
+        self._sync_blobs(new_dirs)
+        if len(entries) == 1:
+            return [self._store_one(entries[0], prepared[0])]
         try:
-            with self._session() as session, session.begin():
-                outcomes = [
-                    p if isinstance(p, Outcome) else self._store_in(session, *p) for p in prepared
-                ]
-                audit.write_later(session)
-        except (IntegrityError, DataError):
-            return [self.store(entry, raw) for entry, raw in zip(entries, raws, strict=True)]
+            outcomes = self._store_batch(prepared)
+        except (IntegrityError, DataError, NumberInBatch):
+            outcomes = [
+                self._store_one(e, p, kept)
+                for e, p, kept in zip(entries, prepared, keep, strict=True)
+            ]
         except (OperationalError, DBAPIError) as e:
             raise TempFail(f"database unavailable: {_first_line(e)}") from e
-        for outcome, entry in zip(outcomes, entries, strict=True):
-            if outcome.status != "quarantined":
-                self.spool.done(entry)
+        else:
+            for outcome, entry, kept in zip(outcomes, entries, keep, strict=True):
+                if outcome.status != "quarantined":
+                    self.spool.done(entry, kept)
+        self._close_journal(journal)
         return outcomes
+
+    def _close_journal(self, journal: Path | None) -> None:
+        if journal is None:
+            return
+        self.spool.close_journal(journal)
+        self._journals_closed += 1
+        if (
+            self._journals_closed >= CHECKPOINT_JOURNALS
+            or time.monotonic() - self._checkpointed_at > CHECKPOINT_SECONDS
+        ):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        """Make the raw files of stored batches durable and drop their journals; a listener
+        calls it when it stops (else the next checkpoint or `spool reprocess` does it)."""
+        self._journals_closed = 0
+        self._checkpointed_at = time.monotonic()
+        try:
+            self.spool.checkpoint()
+        except OSError:
+            log.exception("spool checkpoint failed; the journals are kept")
 
     def store(self, entry: SpoolEntry, raw: bytes | None = None) -> Outcome:
         """Store a spooled message in the database (again: it is idempotent)."""
         if raw is None:
             raw = self.spool.read(entry.sha256)
-        prepared = self._prepare(entry, raw)
+        new_dirs: set[Path] = set()
+        # verify: after a crash, an attachment file may be missing or incomplete
+        prepared = self._prepare(entry, raw, new_dirs, verify=True)
+        self._sync_blobs(new_dirs)
+        return self._store_one(entry, prepared)
+
+    def _store_one(
+        self, entry: SpoolEntry, prepared: Prepared | Outcome, journaled: bytes | None = None
+    ) -> Outcome:
+        """Store one message in its own transaction. `journaled`: its bytes, when it came in a
+        spool journal rather than as a file in incoming/."""
         if isinstance(prepared, Outcome):
             return prepared
         for attempt in range(3):
             try:
-                with self._session() as session, session.begin():
-                    outcome = self._store_in(session, *prepared)
-                    audit.write_later(session)
+                outcome = self._store_batch([prepared])[0]
                 break
             except IntegrityError:
                 # Another process stored the same bytes at the same moment: look again.
@@ -133,148 +180,76 @@ class Ingestor:
                 # it does not accept). Retrying cannot help: a tempfail would only have the
                 # sender's server retry for days and then bounce it. Keep it, with the reason.
                 log.exception("database rejected message %s", entry.sha256)
-                return self._quarantine(entry, f"database rejected it: {_first_line(e)}")
+                reason = f"database rejected it: {_first_line(e)}"
+                return self._quarantine(entry, reason, journaled)
             except (OperationalError, DBAPIError) as e:
                 raise TempFail(f"database unavailable: {_first_line(e)}") from e
-        self.spool.done(entry)
+        self.spool.done(entry, journaled)
         return outcome
 
+    def _store_batch(self, prepared: Sequence[Prepared | Outcome]) -> list[Outcome]:
+        """One transaction for the messages that were parsed (quarantined ones pass)."""
+        todo = [p for p in prepared if not isinstance(p, Outcome)]
+        if not todo:
+            return [p for p in prepared if isinstance(p, Outcome)]
+        with self._session() as session, session.begin():
+            batch = Batch(self, session, [(entry, msg) for entry, msg, _, _ in todo])
+            outcomes = [
+                p if isinstance(p, Outcome) else batch.add(i, *p) for i, p in enumerate(prepared)
+            ]
+            batch.finish()
+            audit.write_later(session)
+        return outcomes
+
     def _prepare(
-        self, entry: SpoolEntry, raw: bytes
-    ) -> Outcome | tuple[SpoolEntry, ParsedMessage, int, list[str]]:
-        """Parse and write the attachments; or quarantine a message that cannot be parsed."""
+        self,
+        entry: SpoolEntry,
+        raw: bytes,
+        new_dirs: set[Path],
+        journaled: bytes | None = None,
+        *,
+        verify: bool = False,
+    ) -> Prepared | Outcome:
+        """Parse and write the attachments; or quarantine a message that cannot be parsed.
+
+        The attachments of a journaled message are not fsync'd: the journal keeps the message
+        they come from until a checkpoint has synced them.
+        """
         if len(raw) > self.settings.mail.max_message_bytes:
-            return self._quarantine(entry, f"message of {len(raw)} bytes exceeds max_message_bytes")
+            reason = f"message of {len(raw)} bytes exceeds max_message_bytes"
+            return self._quarantine(entry, reason, journaled)
         try:
             msg = parse_message(raw)
         except Exception as e:  # noqa: BLE001 - any parser failure: keep the mail, say why
             log.exception("cannot parse message %s", entry.sha256)
-            return self._quarantine(entry, f"cannot parse: {type(e).__name__}: {e}")
+            reason = f"cannot parse: {type(e).__name__}: {e}"
+            return self._quarantine(entry, reason, journaled)
         try:
-            blob_ids = [self.blobs.put(a.data) for a in msg.attachments]
+            synced = journaled is None
+            blob_ids = [
+                self.blobs.put(a.data, new_dirs=new_dirs, synced=synced, verify=verify)
+                for a in msg.attachments
+            ]
         except OSError as e:
             raise TempFail(f"cannot write attachments: {e.strerror or e}") from e
         return entry, msg, len(raw), blob_ids
 
-    def _quarantine(self, entry: SpoolEntry, reason: str) -> Outcome:
+    def _sync_blobs(self, new_dirs: set[Path]) -> None:
+        """The directory entries of new attachment files reach the disk before the commit
+        that refers to them: once per directory and batch, not once per file."""
         try:
-            self.spool.quarantine(entry, reason)
+            for folder in new_dirs:
+                fsync_dir(folder)
+        except OSError as e:
+            raise TempFail(f"cannot write attachments: {e.strerror or e}") from e
+
+    def _quarantine(self, entry: SpoolEntry, reason: str, journaled: bytes | None) -> Outcome:
+        try:
+            self.spool.quarantine(entry, reason, journaled)
         except OSError as e:
             raise TempFail(f"cannot write the quarantine: {e.strerror or e}") from e
         log.warning("quarantined %s: %s", entry.sha256, reason)
         return Outcome("quarantined", entry.sha256, reason=reason)
-
-    def _store_in(
-        self,
-        session: Session,
-        entry: SpoolEntry,
-        msg: ParsedMessage,
-        size: int,
-        blob_ids: list[str],
-    ) -> Outcome:
-        existing, id_seen = articles.by_hash_or_message_id(session, entry.sha256, msg.message_id)
-        if existing is not None:
-            ticket = session.get(Ticket, existing.ticket_id)
-            return Outcome(
-                "duplicate",
-                entry.sha256,
-                ticket_number=ticket.number if ticket else "",
-                article_id=existing.id,
-            )
-        return self._store_new(session, entry, msg, size, blob_ids, id_seen)
-
-    def _store_new(
-        self,
-        session: Session,
-        entry: SpoolEntry,
-        msg: ParsedMessage,
-        size: int,
-        blob_ids: list[str],
-        message_id_seen: bool,
-    ) -> Outcome:
-        flags = self._flags(session, msg, message_id_seen)
-        match = find_ticket(session, msg)
-        new_ticket = match is None
-        if match is not None:
-            ticket = match.ticket
-            if not match.sender_is_participant:
-                flags.append("sender_not_participant")
-            ticket.state = states.after_follow_up(ticket.state)
-            tickets.touch(ticket)
-        else:
-            table = self.routing_table(session)
-            chosen = route(session, self.settings, table, msg, entry.queue)
-            number = tickets.next_number(session, self.settings.system_id)
-            ticket = tickets.create(
-                session,
-                number=number,
-                title=msg.subject or "(no subject)",
-                queue_id=chosen.queue_id,
-                requester=msg.sender_address,
-            )
-            audit.record_later(
-                session,
-                "ticket_created",
-                ticket_id=ticket.id,
-                queue=chosen.queue_name,
-                route=chosen.reason,
-                source=entry.source,
-            )
-        article = articles.add(
-            session,
-            Article(
-                ticket_id=ticket.id,
-                kind="inbound",
-                sender=msg.sender[:1000],
-                sender_address=msg.sender_address[:320],
-                to=", ".join(msg.to),
-                cc=", ".join(msg.cc),
-                subject=msg.subject[:1000],
-                body_text=msg.body_text,
-                body_html=msg.body_html,
-                message_id=msg.message_id,
-                in_reply_to=" ".join(msg.in_reply_to),
-                references=" ".join(msg.references),
-                raw_sha256=entry.sha256,
-                raw_size=size,
-                flags=flags,
-            ),
-            [
-                Attachment(
-                    blob_sha256=sha,
-                    filename=a.filename,
-                    content_type=a.content_type[:255],
-                    size=len(a.data),
-                    content_id=a.content_id,
-                    inline=a.inline,
-                )
-                for a, sha in zip(msg.attachments, blob_ids, strict=True)
-            ],
-        )
-        if "sender_not_participant" in flags:
-            log.warning(
-                "ticket %s: follow-up from non-participant %s", ticket.number, msg.sender_address
-            )
-            audit.record_later(
-                session,
-                "follow_up_from_non_participant",
-                ticket_id=ticket.id,
-                article_id=article.id,
-                sender=msg.sender_address,
-            )
-        else:
-            audit.record_later(
-                session, "article_received", ticket_id=ticket.id, article_id=article.id
-            )
-        if new_ticket:
-            self._acknowledge(session, ticket, article, msg, flags)
-        return Outcome(
-            "stored",
-            entry.sha256,
-            ticket_number=ticket.number,
-            article_id=article.id,
-            new_ticket=new_ticket,
-        )
 
     def _flags(self, session: Session, msg: ParsedMessage, message_id_seen: bool) -> list[str]:
         flags: list[str] = []
@@ -302,23 +277,24 @@ class Ingestor:
         article: Article,
         msg: ParsedMessage,
         flags: list[str],
-    ) -> None:
-        """The queue's automatic acknowledgement, unless that could start a mail loop."""
+    ) -> Article | None:
+        """The queue's automatic acknowledgement (its article), unless that could start a
+        mail loop."""
         if ticket.queue_id not in self.routing_table(session).ack_queues:
-            return  # the common case costs no query
+            return None  # the common case costs no query
         queue = session.get(Queue, ticket.queue_id)
         if queue is None or not queue.auto_ack or not msg.sender_address:
-            return
+            return None
         if {"bounce", "auto_submitted", "spam", "from_system"} & set(flags):
-            return
+            return None
         cap = self.settings.mail.auto_reply_daily_cap
         if auto_replies.sent_today(session, msg.sender_address) >= cap:
             audit.record_later(
                 session, "auto_reply_capped", ticket_id=ticket.id, sender=msg.sender_address
             )
-            return
+            return None
         body = (queue.ack_body or "").replace("{ticket}", ticket.number)
-        queue_outbound(
+        reply = queue_outbound(
             session,
             self.settings,
             ticket,
@@ -329,10 +305,30 @@ class Ingestor:
             auto=True,
         )
         auto_replies.note(session, msg.sender_address)
+        return reply
 
     def reprocess(self) -> list[Outcome]:
         """Store every message waiting in the spool; stops at the first database failure."""
+        self.recover_journals()
         return [self.store(entry) for entry in self.spool.pending()]
+
+    def recover_journals(self) -> int:
+        """Rewrite, durably, the raw files and attachments of batches whose process stopped
+        before a checkpoint (they were stored, but their files may not have reached the disk),
+        then drop those journals. Returns the number of messages looked at."""
+        count = 0
+        for path, records in self.spool.closed_journals():
+            for _, raw in records:
+                self.spool.raw.put(raw, verify=True)
+                try:
+                    msg = parse_message(raw)
+                except Exception:  # noqa: BLE001, S112 - it was quarantined then; nothing to add
+                    continue
+                for a in msg.attachments:
+                    self.blobs.put(a.data, verify=True)
+                count += 1
+            path.unlink(missing_ok=True)
+        return count
 
 
 def _first_line(e: Exception) -> str:

@@ -8,10 +8,9 @@ from datetime import datetime
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from wikibridge.models import Article, Ticket, TicketCounter, utcnow
-from wikibridge.tickets.numbers import format_number
+from wikibridge.models import Article, Ticket, utcnow
 
-from .dialect import insert_for
+from .intake import allocate_numbers
 
 MAX_MERGE_DEPTH = 50
 
@@ -22,14 +21,7 @@ def next_number(session: Session, system_id: str, now: datetime | None = None) -
     The counter row stays locked until the caller's transaction ends, so numbers are unique
     and never reused, also with many ingest processes on several machines.
     """
-    now = now or utcnow()
-    day = now.strftime("%Y%m%d")
-    stmt = insert_for(session, TicketCounter.__table__).values(day=day, value=1)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["day"], set_={"value": TicketCounter.__table__.c.value + 1}
-    ).returning(TicketCounter.__table__.c.value)
-    value = session.execute(stmt).scalar_one()
-    return format_number(now.date(), system_id, int(value))
+    return allocate_numbers(session, system_id, 1, now or utcnow())[0]
 
 
 def by_number(session: Session, number: str) -> Ticket | None:
