@@ -16,8 +16,8 @@ Mail [test_mail] -- stored once or quarantined with a reason, never lost:
 - loops: an out-of-office answering our acknowledgement ten times, a storm of 40 bounces, one
   sender flooding 30 messages -> no ping-pong, no answer to bounces, acknowledgements capped
 - guessed ticket numbers: a wrong check digit -> a new ticket; a stranger with the number of a
-  ticket in another queue -> flagged and audited, and the reply form still addresses the
-  requester (see also tests/mail/test_ingest.py)
+  ticket in another queue -> a ticket of its own, flagged and audited; the requester's ticket
+  and its reply form stay theirs (see also tests/mail/test_ingest.py)
 
 Web [test_web] -- 404, 400 or a same-site redirect; nothing changed, nothing shown:
 - another queue's ticket, reply form, attachment (also through one's own ticket's URL) and

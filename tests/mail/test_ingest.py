@@ -130,7 +130,7 @@ def test_follow_up_by_references(
     assert count(session_factory, Ticket) == 1
 
 
-def test_guessed_number_from_a_stranger_is_flagged(
+def test_guessed_number_from_a_stranger_opens_a_ticket_of_its_own(
     ingestor: Ingestor, session_factory: sessionmaker[Session]
 ) -> None:
     first = ingestor.ingest(make_mail())
@@ -140,11 +140,16 @@ def test_guessed_number_from_a_stranger_is_flagged(
             subject=f"[Ticket#{first.ticket_number}] please delete the article",
         )
     )
-    assert forged.ticket_number == first.ticket_number
-    assert article(session_factory, forged.article_id).flags == ["sender_not_participant"]
+    assert forged.new_ticket and forged.ticket_number != first.ticket_number
+    assert article(session_factory, forged.article_id).flags == ["cites_other_ticket"]
     with session_factory() as s:
+        original = s.scalars(select(Ticket).where(Ticket.number == first.ticket_number)).one()
+        on_original = s.scalar(
+            select(func.count()).select_from(Article).where(Article.ticket_id == original.id)
+        )
         actions = list(s.scalars(select(AuditEvent.action).order_by(AuditEvent.id)))
-    assert "follow_up_from_non_participant" in actions
+    assert on_original == 1  # the requester's ticket holds only the requester's mail
+    assert "cites_other_ticket" in actions
 
 
 def test_number_from_a_stranger_with_a_matching_reference_is_trusted(

@@ -145,7 +145,7 @@ def test_a_batch_is_stored_as_one_by_one(
     assert mine == theirs
     # The cases are there: a follow-up in the batch, a flagged stranger, an acknowledgement.
     flags = [a[5] for a in mine["articles"]]
-    assert ["message_id_conflict"] in flags and ["sender_not_participant"] in flags
+    assert ["message_id_conflict"] in flags and ["cites_other_ticket"] in flags
     assert mine["replies"] and mine["attachments"]
     assert batched.spool.pending() == [] and not list(batched.spool.journal_dir.iterdir())
 

@@ -4,8 +4,10 @@ The rules are those of one message at a time: duplicate by raw hash, Message-ID 
 then threading -- the ``[Ticket#N]`` hook in the subject (Znuny's), then In-Reply-To/References
 against stored Message-IDs, each followed along the merged-into chain; else a new ticket in the
 routed queue. A subject number from someone who is neither a participant of that ticket nor
-refers to one of its messages is still attached (the requester may write from a new address)
-but flagged, so a guessed or forged number cannot pass unnoticed as the requester's word.
+refers to one of its messages does not attach the mail to that ticket (a guessed or forged
+number must not put a stranger's words into someone else's ticket, nor let the stranger learn
+of it through the answer): the mail threads by its references if it has any, else it opens a
+new ticket flagged ``cites_other_ticket``, which a volunteer can merge if it does belong there.
 What differs from one by one is how the database is asked:
 
 - the articles and tickets that the batch's hashes, Message-IDs, references and subject
@@ -180,25 +182,28 @@ class Batch:
     def _has_message_id(self, ticket: TicketRef, ids: list[str]) -> bool:
         return any(a.ticket is ticket for m in ids for a in self.by_message_id.get(m, ()))
 
-    def _find_ticket(self, index: int, msg: ParsedMessage) -> tuple[TicketRef, bool] | None:
-        """The ticket a message belongs to, and whether its sender is trusted."""
+    def _find_ticket(self, index: int, msg: ParsedMessage) -> tuple[TicketRef | None, bool]:
+        """The ticket a message belongs to (None: a new one), and whether its subject cites a
+        ticket that its sender is not part of."""
         ids = thread_ids(msg)
         number = number_in_subject(msg.subject)
+        foreign = False
         if number:
             found = self.by_number.get(number)
             if found is None:
                 self.unresolved.append((number, index))
             else:
                 ticket = self._final(found)
-                trusted = self._is_participant(ticket, msg.sender_address) or (
-                    self._has_message_id(ticket, ids)
-                )
-                return ticket, trusted
+                if self._is_participant(ticket, msg.sender_address) or self._has_message_id(
+                    ticket, ids
+                ):
+                    return ticket, False
+                foreign = True
         refs = [a for m in ids for a in self.by_message_id.get(m, ())]
         if refs:
             newest = max(refs, key=lambda a: a.order)
-            return self._final(newest.ticket), True
-        return None
+            return self._final(newest.ticket), foreign
+        return None, foreign
 
     # -- one message ---------------------------------------------------------------------
 
@@ -221,12 +226,12 @@ class Batch:
         id_seen = bool(msg.message_id and self.by_message_id.get(msg.message_id))
         flags = ing._flags(session, msg, id_seen)
         now = utcnow()
-        match = self._find_ticket(index, msg)
-        new_ticket = match is None
-        if match is not None:
-            ticket, trusted = match
-            if not trusted:
-                flags.append("sender_not_participant")
+        found, foreign = self._find_ticket(index, msg)
+        if foreign:
+            flags.append("cites_other_ticket")
+        new_ticket = found is None
+        if found is not None:
+            ticket = found
             ticket.state = states.after_follow_up(ticket.state)
             if ticket.row is not None:
                 ticket.row.update(state=ticket.state, updated_at=now)
@@ -255,18 +260,17 @@ class Batch:
                 )
             )
         article = self._add_article(ticket, entry, msg, size, blob_ids, flags, now)
-        if "sender_not_participant" in flags:
+        if foreign:
             log.warning(
-                "ticket %s: follow-up from non-participant %s",
-                ticket.number or "(new)",
+                "subject cites the number of a ticket %s is not part of: kept apart",
                 msg.sender_address,
             )
             self.pending.audits.append(
                 (
-                    "follow_up_from_non_participant",
+                    "cites_other_ticket",
                     ticket,
                     article,
-                    {"sender": msg.sender_address},
+                    {"sender": msg.sender_address, "cited": number_in_subject(msg.subject)},
                 )
             )
         else:

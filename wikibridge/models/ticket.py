@@ -99,7 +99,8 @@ class Article(Base):
     # The raw inbound message in the spool, by SHA-256: one article per distinct message.
     raw_sha256: Mapped[str | None] = mapped_column(String(64), unique=True)
     raw_size: Mapped[int] = mapped_column(BigInteger, default=0)
-    # Visible warnings: sender_not_participant, message_id_conflict, auto_submitted, bounce,
+    # Visible warnings: cites_other_ticket, sender_not_participant (older mail),
+    # message_id_conflict, auto_submitted, bounce,
     # spam, from_system, parse_defects.
     flags: Mapped[list[str]] = mapped_column(default=list)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("volunteers.id"))

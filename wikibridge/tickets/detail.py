@@ -17,6 +17,8 @@ from .relations import LinkView, links_of
 # What each article flag means, for the warning shown next to the article.
 FLAG_TEXT = {
     "sender_not_participant": "The sender is not a participant of this ticket.",
+    "cites_other_ticket": "The subject cites another ticket's number, but the sender is not "
+    "part of that ticket: kept in a ticket of its own (merge it if it belongs there).",
     "message_id_conflict": "Another message with the same Message-ID was stored before.",
     "auto_submitted": "Sent automatically (auto-reply, list or bulk mail).",
     "bounce": "A delivery failure notice (bounce).",
