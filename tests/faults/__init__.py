@@ -11,7 +11,8 @@ Each case: the fault -> the expected outcome [module].
   run again after its lease: one mail [test_database_down]
 - SMTP refusing for now (4xx at RCPT or DATA) -> job pending with the server's reply, then one
   mail; refusing for good (5xx at DATA) -> failed with the reply, nothing sent
-  [test_mail_servers]; SMTP down -> retried, then one mail [tests/jobs/test_worker.py]
+  [test_mail_servers]; SMTP down (nothing listening) -> retried, then one mail
+  [test_mail_servers]
 - IMAP connection cut inside a FETCH literal (a proxy) -> what was stored is marked seen or
   deleted, the cut message is untouched; the next fetch stores each once [test_mail_servers];
   IMAP server stopped, connection shut between messages [tests/mail/test_imap.py]

@@ -2,9 +2,7 @@
 retried or failed with the server's reason, nothing is sent twice, nothing fetched is lost and
 nothing is marked seen or deleted before it is stored.
 
-SMTP with nothing listening, then a server there: tests/jobs/test_worker.py
-(test_retried_while_the_server_is_down_then_sent_once); the IMAP server stopped or the
-connection shut between two messages: tests/mail/test_imap.py.
+The IMAP server stopped or the connection shut between two messages: tests/mail/test_imap.py.
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ from tests.faults.proxies import CuttingProxy
 from tests.jobs.conftest import make_worker, queue_reply
 from tests.mail.test_imap import article_count, deliver
 from tests.mailservers import DovecotServer
-from tests.smtpserver import SmtpServer, smtp_server  # noqa: F401 - fixture
+from tests.smtpserver import SmtpServer, free_port, smtp_server  # noqa: F401 - fixture
 from wikibridge.config import Settings
 from wikibridge.mail.imap import fetch_mailbox
 from wikibridge.mail.ingest import Ingestor
@@ -65,6 +63,31 @@ def test_smtp_refusing_for_now_is_retried_then_sent_once(
     assert worker.run_once() == {}
     show("after", job=job(session_factory).state, mails=len(smtp_server.received))
     assert len(smtp_server.received) == 1
+
+
+def test_smtp_down_is_retried_then_sent_once(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    """Nothing listens on the SMTP port: the job waits with the reason; once a server is
+    there, the mail goes out once."""
+    queue_reply(session_factory, settings)
+    port = free_port()
+    worker = make_worker(settings, session_factory, port)
+    show("before", job=job(session_factory).state, mails=0)
+
+    assert worker.run_once() == {"pending": 1}
+    waiting = job(session_factory)
+    show("down", job=waiting.state, attempts=waiting.attempts, error=waiting.last_error[:70])
+    assert waiting.state == "pending" and waiting.last_error
+
+    server = SmtpServer(port).start()
+    try:
+        assert worker.run_once() == {"done": 1}
+        assert worker.run_once() == {}
+        show("after", job=job(session_factory).state, mails=len(server.received))
+        assert len(server.received) == 1
+    finally:
+        server.stop()
 
 
 def test_smtp_refusing_for_good_fails_with_the_reason_and_sends_nothing(
