@@ -108,6 +108,9 @@ class Pages:
         }
         self.app = create_app(load_settings(env))
         self.facts = facts
+        from webapp.commands import settle
+
+        settle()  # as a gunicorn worker does after building the app
 
     def client(self, volunteer_id: int) -> FlaskClient:
         client = self.app.test_client()
