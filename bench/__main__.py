@@ -2,7 +2,7 @@
 
 import sys
 
-from bench import archive, ingest, pages, report, verify_load
+from bench import archive, ingest, memory, pages, report, verify_load
 from bench.peers import rt
 
 BENCHMARKS = {
@@ -12,6 +12,7 @@ BENCHMARKS = {
     "verify": verify_load.main,
     "rt": rt.main,
     "report": report.main,
+    "memory": memory.main,
 }
 
 if __name__ == "__main__":
