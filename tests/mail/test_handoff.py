@@ -8,7 +8,6 @@ imported, and the fast path must not have needed SQLAlchemy or click.
 from __future__ import annotations
 
 import os
-import signal
 import socket
 import stat
 import subprocess
@@ -17,7 +16,6 @@ import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,6 +24,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.cli import ROOT
+from tests.mail.listener import answers, running_listener
 from tests.mailbuilder import make_mail
 from tests.mailservers import free_port
 from wikibridge.config import Settings
@@ -70,44 +69,6 @@ def pipe(raw: bytes, env: dict[str, str], *args: str) -> Piped:
     return Piped(proc.returncode, proc.stdout.decode(), other, imported)
 
 
-@contextmanager
-def listener(env: dict[str, str], data_dir: Path, *args: str) -> Iterator[subprocess.Popen[str]]:
-    """A `wikibridge lmtp` process, once its ingest socket answers; stopped with SIGTERM."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "wikibridge", "lmtp", "--port", str(free_port()), *args],
-        cwd=ROOT,
-        env={**env, "PYTHONPATH": str(ROOT)},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    path = handoff.socket_path(data_dir)
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers(path):
-            assert proc.poll() is None, proc.communicate()
-            assert time.monotonic() < deadline, "the listener did not start"
-            time.sleep(0.05)
-        yield proc
-    finally:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.communicate(timeout=30)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
-
-
-def _answers(path: Path) -> bool:
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-        try:
-            s.connect(str(path))
-        except OSError:
-            return False
-    return True
-
-
 def articles(sessions: sessionmaker[Session]) -> list[Article]:
     with sessions() as session:
         return list(session.scalars(select(Article).order_by(Article.id)))
@@ -141,7 +102,7 @@ def test_pipe_hands_the_message_over_and_the_listener_stores_it(
 ) -> None:
     with session_factory() as session, session.begin():
         queues.ensure(session, "permissions-commons", "permissions")
-    with listener(settings_env, settings.data_dir):
+    with running_listener(settings_env, settings.data_dir):
         path = handoff.socket_path(settings.data_dir)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o660
         result = pipe(ODD, settings_env, "--queue", "permissions-commons")
@@ -169,7 +130,7 @@ def test_many_pipes_at_once_share_the_listener(
         make_mail(subject=f"Question {i}", body=f"Body {i}", message_id=f"<many-{i}@x>")
         for i in range(200)
     ]
-    with listener(settings_env, settings.data_dir), ThreadPoolExecutor(8) as pool:
+    with running_listener(settings_env, settings.data_dir), ThreadPoolExecutor(8) as pool:
         results = list(pool.map(lambda raw: pipe(raw, settings_env), mails))
     assert {r.code for r in results} == {0}, [r.stderr for r in results if r.code][:3]
     assert all(r.handed_over for r in results)
@@ -192,9 +153,9 @@ def test_without_a_listener_the_pipe_stores_the_message_itself(
     assert result.stdout == f"stored ticket {_number(session_factory)} article {article.id}\n"
 
     # A listener that was stopped, or killed and left its socket behind: the same.
-    with listener(settings_env, settings.data_dir) as proc:
+    with running_listener(settings_env, settings.data_dir) as proc:
         pass
-    assert proc.returncode == 0
+    assert proc.proc.returncode == 0
     _stale_socket(handoff.socket_path(settings.data_dir))
     second = pipe(make_mail(subject="Listener gone"), settings_env)
     assert second.code == 0 and not second.handed_over, second.stderr
@@ -207,7 +168,7 @@ def _stale_socket(path: Path) -> None:
     s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     s.bind(str(path))
     s.close()
-    assert path.exists() and not _answers(path)
+    assert path.exists() and not answers(path)
 
 
 def test_database_down_the_pipe_tempfails_and_the_spool_keeps_the_message(
@@ -217,7 +178,7 @@ def test_database_down_the_pipe_tempfails_and_the_spool_keeps_the_message(
         queues.ensure(session, "permissions-commons", "permissions")
     down = {**settings_env, "WIKIBRIDGE_DATABASE_URL": DATABASE_DOWN}
     raw = make_mail(subject="While the database is down", message_id="<down@x>")
-    with listener(down, settings.data_dir):
+    with running_listener(down, settings.data_dir):
         result = pipe(raw, settings_env, "--queue=permissions-commons")
     assert result.code == 75
     assert result.handed_over  # the listener answered: no second try in the pipe
@@ -238,7 +199,7 @@ def test_database_down_the_pipe_tempfails_and_the_spool_keeps_the_message(
     assert stored_bytes(settings, article) == raw
     assert queue_of(session_factory, article) == "permissions-commons"
     # The mail server's retry, through a listener that works again: recognised.
-    with listener(settings_env, settings.data_dir):
+    with running_listener(settings_env, settings.data_dir):
         retry = pipe(raw, settings_env, "--queue=permissions-commons")
     assert retry.code == 0 and retry.stdout.startswith("duplicate ticket "), retry.stderr
     assert len(articles(session_factory)) == 1
@@ -249,7 +210,7 @@ def test_a_stale_socket_is_replaced_and_a_live_one_is_not_taken_over(
 ) -> None:
     path = handoff.socket_path(settings.data_dir)
     _stale_socket(path)
-    with listener(settings_env, settings.data_dir):
+    with running_listener(settings_env, settings.data_dir):
         inode = os.stat(path).st_ino
         second = subprocess.run(
             [sys.executable, "-m", "wikibridge", "lmtp", "--port", str(free_port())],
@@ -272,7 +233,7 @@ def test_oversize_mail_is_quarantined_as_without_a_listener(
 ) -> None:
     small = {**settings_env, "WIKIBRIDGE_MAIL_MAX_MESSAGE_BYTES": "2000"}
     big = make_mail(subject="Too big", body="x" * 5000)
-    with listener(small, settings.data_dir):
+    with running_listener(small, settings.data_dir):
         result = pipe(big, small)
     # Refused before the listener read it; the pipe keeps it in the quarantine, as always.
     assert result.code == 0
