@@ -332,3 +332,20 @@ def test_a_stalled_client_is_dropped_and_others_are_served(short_dir: Path) -> N
     assert not path.exists()
     with pytest.raises(handoff.NotHandedOver):
         handoff.hand_over(path, b"x")
+
+
+def test_only_a_plain_ingest_of_standard_input_takes_the_fast_path() -> None:
+    from wikibridge.entry import pipe_queue
+
+    assert pipe_queue(["ingest"]) == ""
+    assert pipe_queue(["ingest", "--queue", "info-en"]) == "info-en"
+    assert pipe_queue(["ingest", "--queue=info-en"]) == "info-en"
+    for other in (
+        [],
+        ["status"],
+        ["ingest", "--mbox", "x.mbox"],
+        ["ingest", "--help"],
+        ["ingest", "--queue"],
+        ["ingest", "--queue", "a", "--mbox", "x"],
+    ):
+        assert pipe_queue(other) is None, other
