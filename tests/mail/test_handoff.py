@@ -8,6 +8,7 @@ imported, and the fast path must not have needed SQLAlchemy or click.
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import stat
 import subprocess
@@ -349,3 +350,30 @@ def test_only_a_plain_ingest_of_standard_input_takes_the_fast_path() -> None:
         ["ingest", "--queue", "a", "--mbox", "x"],
     ):
         assert pipe_queue(other) is None, other
+
+
+def test_a_data_directory_too_deep_for_a_socket_leaves_the_pipe_in_process(
+    settings_env: dict[str, str], session_factory: sessionmaker[Session], tmp_path: Path
+) -> None:
+    deep = tmp_path / ("d" * 60)
+    env = {**settings_env, "WIKIBRIDGE_DATA_DIR": str(deep)}
+    assert len(str(handoff.socket_path(deep))) > handoff.MAX_SOCKET_PATH
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "wikibridge", "lmtp", "--port", str(free_port())],
+        cwd=ROOT,
+        env={**env, "PYTHONPATH": str(ROOT)},
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stderr is not None
+        for line in proc.stderr:  # the LMTP listener runs; only the handoff is left out
+            if "listening on" in line or "too long" in line:
+                break
+        assert "too long for a unix socket" in line
+        result = pipe(make_mail(subject="Deep"), env)
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=30)
+    assert result.code == 0 and not result.handed_over, result.stderr
+    assert len(articles(session_factory)) == 1

@@ -8,6 +8,7 @@ command line starts.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -139,7 +140,7 @@ def lmtp_command(
     starts without loading the database libraries. Without a listener the pipe stores the
     message itself.
     """
-    from wikibridge.mail.handoff import HandoffError
+    from wikibridge.mail.handoff import MAX_SOCKET_PATH, HandoffError
     from wikibridge.mail.handoff import socket_path as handoff_path
     from wikibridge.mail.ingest import Ingestor
     from wikibridge.mail.lmtp import LmtpHandler, make_controller, serve
@@ -160,11 +161,13 @@ def lmtp_command(
     )
     where = str(socket_path) if socket_path else f"{host}:{port}"
     handoff = None
-    if ingest_socket:
+    ingest_path = handoff_path(rt.settings.data_dir)
+    if ingest_socket and len(os.fsencode(ingest_path)) > MAX_SOCKET_PATH:
+        # Not fatal: the pipes store their messages themselves, as without a listener.
+        log.warning("lmtp: %s is too long for a unix socket; no ingest handoff", ingest_path)
+    elif ingest_socket:
         handoff = handler.handoff_server(
-            handoff_path(rt.settings.data_dir),
-            max_bytes=rt.settings.mail.max_message_bytes,
-            mode=mode,
+            ingest_path, max_bytes=rt.settings.mail.max_message_bytes, mode=mode
         )
 
     def started() -> None:
