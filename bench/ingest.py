@@ -2,7 +2,10 @@
 
 Modes:
 - pipe:   one `wikibridge ingest` process per message, as a mail server's pipe runs it, with as
-          many deliveries at once as the machine has cores;
+          many deliveries at once as the machine has cores; no listener runs, so each process
+          stores its message itself;
+- pipe-listener: the same pipes while a `wikibridge lmtp` runs: each hands its message over
+          to the listener (DATA_DIR/spool/ingest.sock), which group-commits them;
 - lmtp:   a running `wikibridge lmtp` listener, messages delivered over LMTP by several clients;
 - single: the Ingestor in one process, message by message (one commit each);
 - batch:  the Ingestor in one process with group commit (100 messages per commit, spooled in
@@ -38,6 +41,7 @@ from bench.mailgen import messages
 from wikibridge import schema
 from wikibridge.config import Settings, load_settings
 from wikibridge.db import make_engine, make_sessionmaker
+from wikibridge.mail import handoff
 from wikibridge.mail.ingest import Ingestor
 from wikibridge.models import Article
 
@@ -146,12 +150,15 @@ def lmtp_server(target: Target) -> Iterator[tuple[int, int]]:
     )
     try:
         deadline = time.monotonic() + 30
+        ingest_socket = handoff.socket_path(target.settings().data_dir)
         while time.monotonic() < deadline:
             try:
                 socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
+                if ingest_socket.exists():  # bound after the LMTP port
+                    break
             except OSError:
-                time.sleep(0.1)
+                pass
+            time.sleep(0.1)
         yield port, server.pid
     finally:
         server.terminate()
@@ -178,11 +185,17 @@ def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
         deliver_lmtp(port, mail, clients)
 
 
+def run_pipe_listener(target: Target, mail: list[bytes]) -> None:
+    with lmtp_server(target):
+        run_pipe(target, mail)
+
+
 MODES: dict[str, Callable[[Target, list[bytes]], None]] = {
     "single": run_single,
     "batch": run_batch,
     "lmtp": run_lmtp,
     "pipe": run_pipe,
+    "pipe-listener": run_pipe_listener,
 }
 
 
@@ -197,16 +210,16 @@ def main(argv: list[str] | None = None) -> None:
         "--pipe-messages",
         type=int,
         default=200,
-        help="messages for the pipe mode (a process each: slow by nature)",
+        help="messages for the pipe modes (a process each)",
     )
     parser.add_argument("--databases", default="sqlite,postgres")
-    parser.add_argument("--modes", default="single,batch,lmtp,pipe")
+    parser.add_argument("--modes", default="single,batch,lmtp,pipe,pipe-listener")
     args = parser.parse_args(argv)
     mail = messages(args.messages)
-    print(f"{'mode':8} {'database':9} {'messages':>8} {'seconds':>8} {'msg/s':>8}")
+    print(f"{'mode':13} {'database':9} {'messages':>8} {'seconds':>8} {'msg/s':>8}")
     for kind in args.databases.split(","):
         for mode in args.modes.split(","):
-            batch = mail[: args.pipe_messages] if mode == "pipe" else mail
+            batch = mail[: args.pipe_messages] if mode.startswith("pipe") else mail
             target = Target(kind)
             try:
                 start = time.perf_counter()
@@ -216,7 +229,7 @@ def main(argv: list[str] | None = None) -> None:
                 if stored != len(batch):
                     raise SystemExit(f"{mode}/{kind}: {stored} articles for {len(batch)} messages")
                 print(
-                    f"{mode:8} {kind:9} {len(batch):>8} {seconds:>8.2f} "
+                    f"{mode:13} {kind:9} {len(batch):>8} {seconds:>8.2f} "
                     f"{len(batch) / seconds:>8.1f}",
                     flush=True,
                 )

@@ -1,3 +1,3 @@
-from wikibridge.cli import main
+from wikibridge.entry import main
 
 main()

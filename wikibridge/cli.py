@@ -180,29 +180,42 @@ def ingest(rt: Runtime, queue: str, mbox_path: str | None) -> None:
     Exits 0 once the message is stored (or quarantined with a reason), 75 (EX_TEMPFAIL) when
     it cannot be stored now, so that the mail server keeps it and tries again.
     """
+    if mbox_path:
+        from wikibridge.mail.ingest import EX_TEMPFAIL, Ingestor
+
+        _ingest_schema_check(rt, EX_TEMPFAIL)
+        _ingest_mbox(Ingestor(rt.settings, rt.sessions), mbox_path, queue)
+        return
+    code = ingest_message(rt, sys.stdin.buffer.read(), queue)
+    if code:
+        sys.exit(code)
+
+
+def ingest_message(rt: Runtime, raw: bytes, queue: str) -> int:
+    """Store one piped message in this process; the exit code for the mail server.
+
+    Also the fallback of the pipe's fast path (wikibridge.entry) when no listener runs.
+    """
     from wikibridge.mail.ingest import EX_TEMPFAIL, Ingestor, TempFail
 
     _ingest_schema_check(rt, EX_TEMPFAIL)
-    ingestor = Ingestor(rt.settings, rt.sessions)
-    if mbox_path:
-        _ingest_mbox(ingestor, mbox_path, queue)
-        return
-    raw = sys.stdin.buffer.read()
     if not raw:
         click.echo("wikibridge ingest: no message on standard input", err=True)
-        sys.exit(EX_TEMPFAIL)
+        return EX_TEMPFAIL
+    ingestor = Ingestor(rt.settings, rt.sessions)
     try:
         outcome = ingestor.ingest(raw, source="pipe", queue=queue)
     except TempFail as e:
         click.echo(f"wikibridge ingest: temporary failure, will be retried: {e}", err=True)
-        sys.exit(EX_TEMPFAIL)
+        return EX_TEMPFAIL
     except Exception as e:  # noqa: BLE001 - never bounce mail because of our own bug
         click.echo(f"wikibridge ingest: unexpected error, will be retried: {e!r}", err=True)
-        sys.exit(EX_TEMPFAIL)
+        return EX_TEMPFAIL
     if outcome.status == "quarantined":
         click.echo(f"quarantined {outcome.sha256}: {outcome.reason}", err=True)
     else:
         click.echo(f"{outcome.status} ticket {outcome.ticket_number} article {outcome.article_id}")
+    return 0
 
 
 def _ingest_schema_check(rt: Runtime, tempfail: int) -> None:

@@ -14,7 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.cli import ROOT, wikibridge
+from tests.mail.listener import running_listener
 from tests.mailbuilder import make_mail
+from wikibridge.config import Settings
 from wikibridge.models import Article, Ticket
 from wikibridge.tickets.numbers import is_valid
 
@@ -131,4 +133,38 @@ def test_eight_parallel_pipes(
     )
     with ThreadPoolExecutor(8) as pool:
         assert set(pool.map(pipe, [raw for _, raw in replies])) == {0}
+    check(session_factory, len(first), replies)
+
+
+def test_eight_pipes_2000_messages_through_the_listener(
+    settings: Settings, settings_env: dict[str, str], session_factory: sessionmaker[Session]
+) -> None:
+    """2,000 messages, a third of them follow-ups, each through its own `wikibridge ingest`
+    process, 8 at once, as a mail server runs them, handed over to a running listener."""
+    first = originals(1334)
+    env = {**settings_env, "PYTHONPATH": str(ROOT)}
+
+    def pipe(raw: bytes) -> tuple[int, bytes]:
+        proc = subprocess.run(
+            [sys.executable, "-m", "wikibridge", "ingest"],
+            input=raw,
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            timeout=300,
+        )
+        return proc.returncode, proc.stderr
+
+    def pipe_all(mails: list[bytes]) -> None:
+        with ThreadPoolExecutor(8) as pool:
+            failed = [err for code, err in pool.map(pipe, mails) if code]
+        assert failed == [], failed[0].decode()[-2000:]
+
+    with running_listener(settings_env, settings.data_dir) as listener:
+        pipe_all([raw for _, raw in first])
+        replies = follow_ups(
+            [mid for mid, _ in first[::2]][:666], ticket_numbers_by_message_id(session_factory)
+        )
+        pipe_all([raw for _, raw in replies])
+        assert "handoff: stored" in listener.stderr_text  # they went through the listener
     check(session_factory, len(first), replies)

@@ -12,6 +12,7 @@ import logging
 import queue
 import threading
 from concurrent.futures import Future
+from dataclasses import dataclass, field
 
 from .ingest import Ingestor, Outcome
 
@@ -20,19 +21,28 @@ log = logging.getLogger(__name__)
 MAX_BATCH = 100
 
 
+@dataclass
+class _Delivery:
+    raw: bytes
+    source: str
+    queue: str  # the queue the delivery asked for (`ingest --queue`); empty: routing decides
+    future: Future[Outcome] = field(default_factory=Future)
+
+
 class BatchingIngestor:
     def __init__(self, ingestor: Ingestor, *, source: str, max_batch: int = MAX_BATCH) -> None:
         self.ingestor = ingestor
         self.source = source
         self.max_batch = max_batch
-        self._queue: queue.Queue[tuple[bytes, Future[Outcome]] | None] = queue.Queue()
+        self._queue: queue.Queue[_Delivery | None] = queue.Queue()
         self._thread = threading.Thread(target=self._run, name=f"{source}-store", daemon=True)
         self._thread.start()
 
-    def submit(self, raw: bytes) -> Future[Outcome]:
-        future: Future[Outcome] = Future()
-        self._queue.put((raw, future))
-        return future
+    def submit(self, raw: bytes, *, queue: str = "", source: str = "") -> Future[Outcome]:
+        """Queue one message for the next batch; ``source`` defaults to the listener's."""
+        delivery = _Delivery(raw, source or self.source, queue)
+        self._queue.put(delivery)
+        return delivery.future
 
     def close(self) -> None:
         """Store what is queued, make the spool's batches durable, then stop."""
@@ -60,12 +70,16 @@ class BatchingIngestor:
             if stop:
                 return
 
-    def _store(self, batch: list[tuple[bytes, Future[Outcome]]]) -> None:
+    def _store(self, batch: list[_Delivery]) -> None:
         try:
-            outcomes = self.ingestor.ingest_many([raw for raw, _ in batch], source=self.source)
+            outcomes = self.ingestor.ingest_many(
+                [d.raw for d in batch],
+                source=self.source,
+                details=[(d.source, d.queue) for d in batch],
+            )
         except Exception as e:  # noqa: BLE001 - TempFail or a bug: every waiter hears of it
-            for _, future in batch:
-                future.set_exception(e)
+            for d in batch:
+                d.future.set_exception(e)
             return
-        for (_, future), outcome in zip(batch, outcomes, strict=True):
-            future.set_result(outcome)
+        for d, outcome in zip(batch, outcomes, strict=True):
+            d.future.set_result(outcome)

@@ -8,6 +8,7 @@ command line starts.
 from __future__ import annotations
 
 import logging
+import os
 import signal
 import threading
 from collections.abc import Iterator
@@ -109,18 +110,38 @@ def fetch_mail_command(
     "--socket-mode",
     default="660",
     show_default=True,
-    help="Octal permissions of the unix socket (the mail server's user must be able to write).",
+    help="Octal permissions of the unix sockets, the LMTP one and the ingest handoff (the mail "
+    "server's user must be able to write).",
+)
+@click.option(
+    "--ingest-socket/--no-ingest-socket",
+    default=True,
+    show_default=True,
+    help="Also take messages from `wikibridge ingest` pipes, on DATA_DIR/spool/ingest.sock.",
 )
 @pass_runtime
 def lmtp_command(
-    rt: Runtime, host: str, port: int, socket_path: Path | None, socket_mode: str
+    rt: Runtime,
+    host: str,
+    port: int,
+    socket_path: Path | None,
+    socket_mode: str,
+    ingest_socket: bool,
 ) -> None:
     """Receive mail from the mail server over LMTP until stopped (SIGTERM, Ctrl-C).
 
     Replies 250 once a message is stored, 451 when it cannot be stored now (the mail server
     keeps it and retries). Point Postfix at it with, e.g.,
     `mailbox_transport = lmtp:inet:127.0.0.1:8024` or a transport map entry.
+
+    Unless --no-ingest-socket, `wikibridge ingest` pipes started by the mail server hand
+    their messages over to this listener too (through DATA_DIR/spool/ingest.sock), which
+    stores them in the same batches and answers once they are committed: the pipe then
+    starts without loading the database libraries. Without a listener the pipe stores the
+    message itself.
     """
+    from wikibridge.mail.handoff import MAX_SOCKET_PATH, HandoffError
+    from wikibridge.mail.handoff import socket_path as handoff_path
     from wikibridge.mail.ingest import Ingestor
     from wikibridge.mail.lmtp import LmtpHandler, make_controller, serve
 
@@ -139,15 +160,28 @@ def lmtp_command(
         max_message_bytes=rt.settings.mail.max_message_bytes,
     )
     where = str(socket_path) if socket_path else f"{host}:{port}"
+    handoff = None
+    ingest_path = handoff_path(rt.settings.data_dir)
+    if ingest_socket and len(os.fsencode(ingest_path)) > MAX_SOCKET_PATH:
+        # Not fatal: the pipes store their messages themselves, as without a listener.
+        log.warning("lmtp: %s is too long for a unix socket; no ingest handoff", ingest_path)
+    elif ingest_socket:
+        handoff = handler.handoff_server(
+            ingest_path, max_bytes=rt.settings.mail.max_message_bytes, mode=mode
+        )
 
     def started() -> None:
         if socket_path is not None:
             socket_path.chmod(mode)
         log.info("lmtp: listening on %s", where)
+        if handoff is not None:
+            log.info("lmtp: taking ingest pipes on %s", handoff.path)
 
     try:
         with _stop_on_signals() as stop:
-            serve(controller, handler, stop, on_start=started)
+            serve(controller, handler, stop, on_start=started, handoff=handoff)
+    except HandoffError as e:
+        raise click.ClickException(str(e)) from None
     except OSError as e:
         raise click.ClickException(f"cannot listen on {where}: {e.strerror or e}") from None
     log.info("lmtp: stopped")

@@ -85,7 +85,12 @@ class Ingestor:
         return self.ingest_many([raw], source=source, queue=queue)[0]
 
     def ingest_many(
-        self, raws: Sequence[bytes], *, source: str = "batch", queue: str = ""
+        self,
+        raws: Sequence[bytes],
+        *,
+        source: str = "batch",
+        queue: str = "",
+        details: Sequence[tuple[str, str]] | None = None,
     ) -> list[Outcome]:
         """Accept several messages with one database commit (group commit).
 
@@ -95,13 +100,21 @@ class Ingestor:
         guarantee is the same as one by one. If anything in the batch fails, the batch is
         stored again one message at a time, so one bad message cannot hold up the others.
         A single message takes the spool's per-message path (a journal would not save a sync).
+        ``details``: each message's (source, queue), when they are not all ``source``, ``queue``.
         """
+        if details is not None:
+            details = list(details)
+            if len(details) != len(raws):
+                raise ValueError("one (source, queue) per message")
         journal: Path | None = None
         try:
             if len(raws) == 1:
-                entries = [self.spool.accept(raws[0], source=source, queue=queue)]
+                src, q = details[0] if details else (source, queue)
+                entries = [self.spool.accept(raws[0], source=src, queue=q)]
             else:
-                entries, journal = self.spool.accept_batch(raws, source=source, queue=queue)
+                entries, journal = self.spool.accept_batch(
+                    raws, source=source, queue=queue, details=details
+                )
         except OSError as e:
             raise TempFail(f"cannot write the spool: {e.strerror or e}") from e
         keep: list[bytes | None] = list(raws) if journal is not None else [None] * len(raws)

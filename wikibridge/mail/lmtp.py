@@ -26,6 +26,7 @@ from aiosmtpd.lmtp import LMTP
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from .batcher import BatchingIngestor
+from .handoff import HandoffServer
 from .ingest import Ingestor, Outcome, TempFail
 
 log = logging.getLogger(__name__)
@@ -115,6 +116,15 @@ class LmtpHandler:
         )
         return reply_for(outcome)
 
+    def handoff_server(self, path: Path, *, max_bytes: int, mode: int = 0o660) -> HandoffServer:
+        """A listener for `wikibridge ingest` pipes that feeds the same group commit."""
+        return HandoffServer(
+            path,
+            lambda raw, queue: self.batcher.submit(raw, queue=queue, source="pipe"),
+            max_bytes=max_bytes,
+            mode=mode,
+        )
+
     def close(self) -> None:
         self.batcher.close()
 
@@ -191,11 +201,22 @@ def serve(
     *,
     grace: float = 30.0,
     on_start: Callable[[], None] = lambda: None,
+    handoff: HandoffServer | None = None,
 ) -> None:
-    """Listen until ``stop`` is set, then shut down without cutting a store short."""
+    """Listen until ``stop`` is set, then shut down without cutting a store short.
+
+    ``handoff``: also take messages from `wikibridge ingest` pipes, into the same batches.
+    """
     try:
         controller.start()
     except BaseException:
+        handler.close()
+        raise
+    try:
+        if handoff is not None:
+            handoff.start()
+    except BaseException:
+        controller.stop()
         handler.close()
         raise
     try:
@@ -209,10 +230,14 @@ def serve(
         server = controller.server
         if server is not None:
             controller.loop.call_soon_threadsafe(server.close)
+        if handoff is not None:
+            handoff.stop_accepting()  # pipes that come now store their messages themselves
         deadline = time.monotonic() + grace
-        while handler.busy and time.monotonic() < deadline:
+        while (handler.busy or (handoff and handoff.busy)) and time.monotonic() < deadline:
             time.sleep(0.1)
         controller.stop()
+        if handoff is not None:
+            handoff.close(max(0.0, deadline - time.monotonic()))
         handler.close()
         if isinstance(controller, LmtpUnixController):
             Path(controller.unix_socket).unlink(missing_ok=True)

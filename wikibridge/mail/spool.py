@@ -81,16 +81,28 @@ class Spool:
             fsync_dir(self.incoming)
 
     def accept_batch(
-        self, raws: Sequence[bytes], *, source: str, queue: str = ""
+        self,
+        raws: Sequence[bytes],
+        *,
+        source: str,
+        queue: str = "",
+        details: Sequence[tuple[str, str]] | None = None,
     ) -> tuple[list[SpoolEntry], Path | None]:
         """Put several messages durably on disk with one fsync: in one journal file.
 
-        Returns the entries and the journal (None when every message was in ``raw/`` before).
-        The caller passes each message's bytes to :meth:`done` once it is stored, then the
-        journal to :meth:`close_journal`.
+        ``details``: each message's (source, queue) when they differ (a listener's batch mixes
+        LMTP deliveries and pipe handoffs, each asking for its own queue); else ``source`` and
+        ``queue`` hold for all. Returns the entries and the journal (None when every message
+        was in ``raw/`` before). The caller passes each message's bytes to :meth:`done` once it
+        is stored, then the journal to :meth:`close_journal`.
         """
         now = datetime.now(UTC).isoformat()
-        entries = [SpoolEntry(sha256_hex(r), now, source, queue) for r in raws]
+        if details is None:
+            details = [(source, queue)] * len(raws)
+        entries = [
+            SpoolEntry(sha256_hex(r), now, src, q)
+            for r, (src, q) in zip(raws, details, strict=True)
+        ]
         parts: list[bytes] = []
         for entry, raw in zip(entries, raws, strict=True):
             if not self.raw.exists(entry.sha256):
