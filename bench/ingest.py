@@ -10,7 +10,9 @@ Modes:
 - single: the Ingestor in one process, message by message (one commit each);
 - batch:  the Ingestor in one process with group commit (100 messages per commit, spooled in
           one fsync'd journal), as the LMTP listener and an mbox import use it; the run ends
-          with the spool checkpoint (one sync) that makes the raw files durable.
+          with the spool checkpoint (one sync) that makes the raw files durable;
+- batch-x4: four `wikibridge ingest --mbox` processes at once, a quarter of the mail each
+          (process start-up included), as several importers or hosts sharing PostgreSQL.
 
     python -m bench ingest --messages 2000 --databases sqlite,postgres
 
@@ -185,6 +187,32 @@ def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
         deliver_lmtp(port, mail, clients)
 
 
+def run_batch4(target: Target, mail: list[bytes], processes: int = 4) -> None:
+    """Four `wikibridge ingest --mbox` importers at once, each a quarter of the mail: the
+    several-process case (on PostgreSQL they commit side by side). Process start-up counts."""
+    import mailbox
+
+    paths = []
+    for p in range(processes):
+        path = target.dir / f"part{p}.mbox"
+        box = mailbox.mbox(str(path))
+        for raw in mail[p::processes]:
+            box.add(raw)
+        box.close()
+        paths.append(path)
+    running = [
+        subprocess.Popen(
+            [sys.executable, "-m", "wikibridge", "ingest", "--mbox", str(path)],
+            env=target.env,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+        )
+        for path in paths
+    ]
+    if any(proc.wait() != 0 for proc in running):
+        raise SystemExit("an importer failed")
+
+
 def run_pipe_listener(target: Target, mail: list[bytes]) -> None:
     with lmtp_server(target):
         run_pipe(target, mail)
@@ -193,6 +221,7 @@ def run_pipe_listener(target: Target, mail: list[bytes]) -> None:
 MODES: dict[str, Callable[[Target, list[bytes]], None]] = {
     "single": run_single,
     "batch": run_batch,
+    "batch-x4": run_batch4,
     "lmtp": run_lmtp,
     "pipe": run_pipe,
     "pipe-listener": run_pipe_listener,
