@@ -34,12 +34,13 @@ from sqlalchemy.orm import Session
 from wikibridge.models import OutboxJob, utcnow
 from wikibridge.store import jobs as store
 from wikibridge.store import ticket_counts
+from wikibridge.tickets import auto_close
 
 from .base import Handler, JobContext, JobError, PermanentJobError, Record
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-# Seconds between foldings of the ticket count rows; a busy system adds a few hundred a minute.
+# Seconds between housekeeping rounds (auto-close, folding the ticket count rows).
 COMPACT_EVERY = 60.0
 
 
@@ -108,7 +109,7 @@ class Worker:
         """Run every job that is due now (not those this pass puts back for a retry)."""
         started = utcnow()
         outcomes: Counter[str] = Counter()
-        self._compact_counts()
+        self._housekeeping()
         while not self.stopping:
             claimed = self._claim(started)
             if not claimed:
@@ -129,12 +130,17 @@ class Worker:
         log.info("worker %s stopped", self.name)
         return outcomes
 
-    def _compact_counts(self) -> None:
-        """Fold the ticket count rows (store.ticket_counts) at most once a minute per worker."""
+    def _housekeeping(self) -> None:
+        """At most once a minute per worker: close the tickets whose auto-close time has
+        passed, and fold the ticket count rows (store.ticket_counts)."""
         now = time.monotonic()
         if self._compacted_at is not None and now - self._compacted_at < COMPACT_EVERY:
             return
         self._compacted_at = now
+        with self.context.sessions.begin() as session:
+            closed = auto_close.close_due(session, utcnow())
+        if closed:
+            log.info("closed %d ticket(s) whose pending time had passed", closed)
         with self.context.sessions.begin() as session:
             ticket_counts.compact(session)
 

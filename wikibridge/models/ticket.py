@@ -20,6 +20,8 @@ class Ticket(Base):
         Index("ix_tickets_queue_updated", "queue_id", "updated_at", "id"),
         Index("ix_tickets_owner_updated", "owner_id", "updated_at", "id"),
         Index("ix_tickets_owner_state", "owner_id", "state"),
+        # The worker's auto-close: pending tickets whose time has passed.
+        Index("ix_tickets_state_pending", "state", "pending_until"),
         Index("ix_tickets_requester", "requester"),
         # Statistics: tickets of a queue created, and closed, per day.
         Index("ix_tickets_queue_created", "queue_id", "created_at"),

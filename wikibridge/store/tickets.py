@@ -140,3 +140,22 @@ def merged_into(session: Session, ticket_id: int, limit: int = 200) -> list[Tick
         .limit(limit)
     )
     return list(session.scalars(stmt))
+
+
+def due_for_auto_close(
+    session: Session, states_: Iterable[str], now: datetime, limit: int = 500
+) -> list[Ticket]:
+    """Live tickets in one of `states_` whose pending time has passed, oldest first, locked
+    for this transaction (other workers skip them on PostgreSQL)."""
+    stmt = (
+        select(Ticket)
+        .where(
+            Ticket.state.in_(list(states_)),
+            Ticket.pending_until <= now,
+            Ticket.removed_at.is_(None),
+        )
+        .order_by(Ticket.pending_until, Ticket.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return list(session.scalars(stmt))
