@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Queue, Ticket, Volunteer, utcnow
@@ -101,3 +105,19 @@ def csrf_token(client: FlaskClient, path: str = "/login") -> str:
     match = _TOKEN.search(page)
     assert match, f"no CSRF token on {path}"
     return match.group(1)
+
+
+@contextmanager
+def sql_statements(app: Flask) -> Iterator[list[str]]:
+    """The SQL statements the app's engine runs inside the block (to count them)."""
+    seen: list[str] = []
+
+    def note(_c: object, _cur: object, statement: str, *_args: object) -> None:
+        seen.append(statement)
+
+    engine = app.extensions["wikibridge"].engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", note)

@@ -7,35 +7,17 @@ number of SQL statements must not change. A page that loads something per row fa
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Article, Attachment, Queue, Ticket, Volunteer
 from wikibridge.store import articles, audit, volunteers
 
 from . import helpers
-
-
-@contextmanager
-def counted(app: Flask) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def note(_c: object, _cur: object, statement: str, *_args: object) -> None:
-        statements.append(statement)
-
-    engine = app.extensions["wikibridge"].engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
 
 
 @dataclass
@@ -114,10 +96,10 @@ def test_statements_do_not_grow_with_the_world(
     helpers.login(client, world.volunteer)
     url = PAGES[page](world)
     client.get(url)  # warm: caches (routing table, translations) fill on the first request
-    with counted(app) as small:
+    with helpers.sql_statements(app) as small:
         assert client.get(url).status_code == 200
     grow(session, world, queues=4, tickets=15, articles_each=12)
-    with counted(app) as big:
+    with helpers.sql_statements(app) as big:
         response = client.get(url)
     assert response.status_code == 200
     assert len(small) > 0

@@ -9,7 +9,6 @@ import re
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Queue, Ticket, utcnow
@@ -46,17 +45,8 @@ def _action(session: Session, ticket: Ticket, volunteer_id: int | None, **fields
 
 def _statements(app: Flask, client: FlaskClient, url: str) -> list[str]:
     """The SQL the app runs to answer a GET."""
-    seen: list[str] = []
-
-    def note(_c: object, _cur: object, statement: str, *_args: object) -> None:
-        seen.append(statement)
-
-    engine = app.extensions["wikibridge"].engine
-    event.listen(engine, "before_cursor_execute", note)
-    try:
+    with helpers.sql_statements(app) as seen:
         assert client.get(url).status_code == 200
-    finally:
-        event.remove(engine, "before_cursor_execute", note)
     return seen
 
 
