@@ -97,10 +97,10 @@ def request_action(
     except (WikiError, ValueError) as e:
         reason = e.reason if isinstance(e, WikiError) else str(e)
         refusal = ActionRefused(f"the wiki could not be asked: {reason}")
-        refusal.action = _refused(session, ticket, volunteer, kind, params, refusal.reason)
+        refusal.action = record_refusal(session, ticket, volunteer, kind, params, refusal.reason)
         raise refusal from e
     except ActionRefused as refusal:
-        refusal.action = _refused(session, ticket, volunteer, kind, params, refusal.reason)
+        refusal.action = record_refusal(session, ticket, volunteer, kind, params, refusal.reason)
         raise
     action = store.add(
         session,
@@ -130,7 +130,7 @@ def request_action(
     return action
 
 
-def _refused(
+def record_refusal(
     session: Session,
     ticket: Ticket | str,
     volunteer: Volunteer | None,

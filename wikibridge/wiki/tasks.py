@@ -41,7 +41,7 @@ from wikibridge.tickets.numbers import is_valid
 from wikibridge.tickets.states import CLOSED_OK, OPEN_STATES
 
 from . import checks, sites
-from .actions import _refused
+from .actions import record_refusal
 from .checks import ActionRefused, Plan
 from .permission import WaitingTag
 
@@ -147,7 +147,7 @@ def check_bot_action(session: Session, number: str, kind: str, page: str, **para
     try:
         return checks.check_local(session, number, None, kind, params)
     except ActionRefused as refusal:
-        refusal.action = _refused(session, number, None, kind, params, refusal.reason)
+        refusal.action = record_refusal(session, number, None, kind, params, refusal.reason)
         raise
 
 
