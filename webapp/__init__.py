@@ -31,6 +31,7 @@ from . import (
     reply,
     search,
     security,
+    static_files,
     stats,
     tickets,
     verify,
@@ -49,6 +50,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     app.config.update(overrides)
     database.init_app(app, settings)
     security.init_app(app)
+    static_files.init_app(app)  # fingerprinted URLs, cached for a year
     i18n.init_app(app)
 
     features = (auth, oauth, dashboard, queues, tickets, actions, wiki_actions, reply, search)
