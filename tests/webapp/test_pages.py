@@ -176,6 +176,7 @@ def test_ticket_page_and_attachment_only_for_the_queue(
     assert download.headers["Content-Disposition"].startswith("attachment;")
     assert download.headers["X-Content-Type-Options"] == "nosniff"
     assert "sandbox" in download.headers["Content-Security-Policy"]
+    assert download.headers["Cache-Control"] == "private, no-store"
     # The attachment is reached only through its own ticket.
     assert client.get(f"/tickets/{other_number}/attachments/{attachment_id}").status_code == 404
     assert client.get(f"/tickets/{other_number}").status_code == 404
