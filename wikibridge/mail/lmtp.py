@@ -27,6 +27,7 @@ from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
 from .batcher import BatchingIngestor
 from .data import Refused, read_data
+from .envelope import plain_address
 from .handoff import HandoffServer
 from .ingest import Ingestor, Outcome, TempFail
 
@@ -45,6 +46,16 @@ class LmtpServer(LMTP):
         if kwargs.get("decode_data"):
             raise ValueError("LmtpServer hands the handler bytes: decode_data is not supported")
         super().__init__(*args, **kwargs)
+
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        # MAIL FROM and RCPT TO: a plain address without aiosmtpd's costly header parser.
+        plain = plain_address(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address, rest = plain
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None  # what aiosmtpd's parser answers for a too long local part
+        return address, rest
 
     @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
