@@ -6,7 +6,11 @@ Modes:
           stores its message itself;
 - pipe-listener: the same pipes while a `wikibridge lmtp` runs: each hands its message over
           to the listener (DATA_DIR/spool/ingest.sock), which group-commits them;
-- lmtp:   a running `wikibridge lmtp` listener, messages delivered over LMTP by several clients;
+- lmtp:   a running `wikibridge lmtp` listener, messages delivered over LMTP by 20 connections
+          at once (LMTP_CLIENTS): a busy Postfix delivers to one destination over as many
+          connections as its default_destination_concurrency_limit, 20, which its
+          lmtp_destination_concurrency_limit defaults to; the listener stores the messages
+          that arrive together with one commit;
 - single: the Ingestor in one process, message by message (one commit each);
 - batch:  the Ingestor in one process with group commit (100 messages per commit, spooled in
           one fsync'd journal), as the LMTP listener and an mbox import use it; the run ends
@@ -167,7 +171,13 @@ def lmtp_server(target: Target) -> Iterator[tuple[int, int]]:
         server.wait(30)
 
 
-def deliver_lmtp(port: int, mail: list[bytes], clients: int = 4) -> None:
+#: Connections delivering at once in the lmtp mode: Postfix's default concurrency per
+#: destination (default_destination_concurrency_limit, which lmtp_destination_concurrency_limit
+#: defaults to). Fewer clients leave the listener's group commit with small batches.
+LMTP_CLIENTS = 20
+
+
+def deliver_lmtp(port: int, mail: list[bytes], clients: int = LMTP_CLIENTS) -> None:
     """Deliver the mail over LMTP from several clients at once."""
 
     def deliver(part: list[bytes]) -> None:
@@ -182,7 +192,7 @@ def deliver_lmtp(port: int, mail: list[bytes], clients: int = 4) -> None:
         list(pool.map(deliver, [mail[i::clients] for i in range(clients)]))
 
 
-def run_lmtp(target: Target, mail: list[bytes], clients: int = 4) -> None:
+def run_lmtp(target: Target, mail: list[bytes], clients: int = LMTP_CLIENTS) -> None:
     with lmtp_server(target) as (port, _):
         deliver_lmtp(port, mail, clients)
 

@@ -18,7 +18,8 @@ message (else the run stops).
 - RT: its own standalone server (``rt-server``, Starlet, ``--workers`` processes) and its own
   mail gateway, ``rt-mailgate --action correspond``, a process per message as an MTA runs it,
   ``--concurrency`` at once.
-- wikibridge: ``wikibridge lmtp`` with 4 clients; the Ingestor in this process with group
+- wikibridge: ``wikibridge lmtp`` with 20 clients (Postfix's default concurrency per
+  destination, see ``bench.ingest.LMTP_CLIENTS``); the Ingestor in this process with group
   commit of 100 (as ``ingest --mbox`` and IMAP fetch run it); and ``wikibridge ingest``, a
   process per message (the MTA pipe), ``--concurrency`` at once, for the first
   ``--pipe-messages`` messages only (200: a Python process each is slow). Each into its own
@@ -67,7 +68,7 @@ from pathlib import Path
 
 import requests
 
-from bench.ingest import ROOT, Target, deliver_lmtp, lmtp_server, run_batch
+from bench.ingest import LMTP_CLIENTS, ROOT, Target, deliver_lmtp, lmtp_server, run_batch
 from bench.mailgen import threads
 from bench.progress import Progress
 
@@ -80,7 +81,7 @@ HEADING = "## Side by side with Request Tracker 5"
 #: Targets of the million-ticket issue: how many times faster than RT.
 TARGETS = {"ingest": 30.0, "queue page": 10.0, "ticket display": 10.0}
 INGEST_LABELS = {
-    "lmtp": "wikibridge: `wikibridge lmtp`, 4 clients",
+    "lmtp": f"wikibridge: `wikibridge lmtp`, {LMTP_CLIENTS} clients",
     "batch": "wikibridge: in one process, group commit of 100 (as `ingest --mbox`)",
     "pipe": "wikibridge: `wikibridge ingest`, a process per message, {n} at once",
 }
@@ -714,7 +715,7 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Ingest], list[Timing], str]
             ingests["lmtp"] = feed(
                 "wikibridge lmtp",
                 plan,
-                lambda mail: deliver_lmtp(port, mail, 4),
+                lambda mail: deliver_lmtp(port, mail, LMTP_CLIENTS),
                 wb.tags,
                 wb.counts,
                 lambda: process_cpu(pid),

@@ -208,6 +208,37 @@ def test_too_big_message_is_refused_for_every_recipient(
     assert article_count(session_factory) == 0
 
 
+def test_lines_starting_with_a_dot_arrive_as_sent(
+    listener: tuple[str, int], settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    # smtplib doubles a leading dot; the listener must undouble it, and only a lone dot
+    # ends the data.
+    body = b"Hello.\r\n.\r\n..two\r\n.signature\r\nEnd.\r\n"
+    raw = message().replace(b"Hello.\r\n", body)
+
+    replies, quit_code = deliver(listener, ["info-en@example.org"], raw)
+
+    assert replies[0][0] == 250
+    assert quit_code == 221
+    with session_factory() as session:
+        sha = session.scalars(select(Article.raw_sha256)).one()
+    assert sha is not None
+    stored = Spool(settings.data_dir).read(sha)
+    assert stored.endswith(b"\r\n\r\n" + body)
+
+
+def test_too_long_line_is_refused_for_every_recipient(
+    listener: tuple[str, int], session_factory: sessionmaker[Session]
+) -> None:
+    raw = message() + b"x" * 1200 + b"\r\n"
+
+    replies, quit_code = deliver(listener, ["a@example.org", "b@example.org"], raw)
+
+    assert [code for code, _ in replies] == [500, 500]
+    assert quit_code == 221
+    assert article_count(session_factory) == 0
+
+
 def test_unix_socket(settings: Settings, session_factory: sessionmaker[Session]) -> None:
     handler = LmtpHandler(Ingestor(settings, session_factory))
     with tempfile.TemporaryDirectory(prefix="wb-lmtp-") as tmp:

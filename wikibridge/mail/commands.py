@@ -146,6 +146,10 @@ def lmtp_command(
     from wikibridge.mail.lmtp import LmtpHandler, make_controller, serve
 
     _setup_logging(logging.INFO)
+    # aiosmtpd logs every command of every connection at INFO (MAIL, RCPT, DATA ...): five
+    # lines per message that cost CPU and repeat what our one line per delivery says.
+    # Its warnings and errors still show.
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
     try:
         mode = int(socket_mode, 8)
     except ValueError:

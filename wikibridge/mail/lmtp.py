@@ -23,9 +23,11 @@ from typing import Any
 
 from aiosmtpd.controller import Controller, UnixSocketController
 from aiosmtpd.lmtp import LMTP
-from aiosmtpd.smtp import SMTP, Envelope, Session
+from aiosmtpd.smtp import MISSING, SMTP, Envelope, Session, syntax
 
 from .batcher import BatchingIngestor
+from .data import Refused, read_data
+from .envelope import plain_address
 from .handoff import HandoffServer
 from .ingest import Ingestor, Outcome, TempFail
 
@@ -37,31 +39,63 @@ TEMPFAIL_REPLY = "451 4.3.0 temporary failure, try again later"
 
 
 class LmtpServer(LMTP):
-    """aiosmtpd's LMTP with one reply per recipient after DATA, as RFC 2033 requires."""
+    """aiosmtpd's LMTP with one reply per recipient after DATA, as RFC 2033 requires, and
+    the message data read in pieces (:mod:`.data`) instead of line by line."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if kwargs.get("decode_data"):
+            raise ValueError("LmtpServer hands the handler bytes: decode_data is not supported")
         super().__init__(*args, **kwargs)
-        self._data_recipients = 0  # recipients of the transaction whose DATA is running
-        self._replies_due = 0  # >0: the next reply is the final one and goes to each of them
 
+    def _getaddr(self, arg: str) -> tuple[str | None, str | None]:
+        # MAIL FROM and RCPT TO: a plain address without aiosmtpd's costly header parser.
+        plain = plain_address(arg)
+        if plain is None:
+            return super()._getaddr(arg)
+        address, rest = plain
+        if self.local_part_limit and len(address.rpartition("@")[0]) > self.local_part_limit:
+            return None, None  # what aiosmtpd's parser answers for a too long local part
+        return address, rest
+
+    @syntax("DATA")
     async def smtp_DATA(self, arg: str) -> None:
-        self._data_recipients = len(self.envelope.rcpt_tos) if self.envelope else 0
-        self._replies_due = 0
-        await super().smtp_DATA(arg)
-
-    async def push(self, status: Any) -> None:
-        # Every reply SMTP.smtp_DATA sends after "354" is the final one -- stored, too big,
-        # line too long, or the error of a failing handler -- so each is repeated.
-        # Replies before "354" (no RCPT, syntax) answer the DATA command itself: just one.
-        if self._replies_due:
-            count, self._replies_due = self._replies_due, 0
-            for _ in range(count):
-                await super().push(status)
+        # The checks of aiosmtpd's smtp_DATA, each answering the DATA command itself: once.
+        if await self.check_helo_needed() or await self.check_auth_needed("DATA"):
             return
-        await super().push(status)
-        text = status.decode("ascii", "replace") if isinstance(status, bytes) else str(status)
-        if self._data_recipients and text.startswith("354"):
-            self._replies_due, self._data_recipients = self._data_recipients, 0
+        assert self.envelope is not None
+        if not self.envelope.rcpt_tos:
+            await self.push("503 Error: need RCPT command")
+            return
+        if arg:
+            await self.push("501 Syntax: DATA")
+            return
+        recipients = len(self.envelope.rcpt_tos)
+        await self.push("354 End data with <CR><LF>.<CR><LF>")
+        try:
+            status = await self._receive()
+        except asyncio.CancelledError:
+            log.info("lmtp: connection lost during DATA")
+            self._writer.close()
+            raise
+        except Exception as error:  # noqa: BLE001 - answered below, like aiosmtpd does
+            status = await self.handle_exception(error)
+        self._set_post_data_state()
+        # The final reply -- stored, too big, line too long, or an error -- concerns the
+        # message, which every recipient shares: each gets it.
+        for _ in range(recipients):
+            await self.push(status)
+
+    async def _receive(self) -> str:
+        """Read the data and pass it to the handler; the reply for the message."""
+        content = await read_data(
+            self._reader, max_bytes=self.data_size_limit, max_line=self.line_length_limit
+        )
+        if isinstance(content, Refused):
+            return content.reply
+        assert self.envelope is not None
+        self.envelope.content = self.envelope.original_content = content
+        status = await self._call_handler_hook("DATA")
+        return "250 OK" if status is MISSING else str(status)
 
 
 class LmtpHandler:
