@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import codecs
 import contextlib
-import email
 import email.policy
 import re
 import unicodedata
@@ -22,6 +21,8 @@ from email.header import decode_header, make_header
 from email.message import Message
 from email.utils import getaddresses, parseaddr
 from html.parser import HTMLParser
+
+from .mime import decoded_payload, read_tree
 
 _MSGID = re.compile(r"<([^<>\s]+)>")
 _LINESEP = re.compile(r"\r|\n")
@@ -85,7 +86,7 @@ class ParsedMessage:
 
 
 def parse_message(raw: bytes) -> ParsedMessage:
-    msg = email.message_from_bytes(raw, policy=email.policy.compat32)
+    msg = read_tree(raw)
     defects: list[str] = [type(d).__name__ for d in msg.defects]
     headers, raw_headers = _headers(msg, defects)
 
@@ -277,8 +278,8 @@ def _decode_text(part: Message, defects: list[str]) -> str:
     The parser keeps the line ends it was given, so the same mail read from a Maildir (LF) and
     received over SMTP (CRLF) would otherwise differ.
     """
-    payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
+    payload = decoded_payload(part)
+    if payload is None:
         return ""
     return _storable(_decode_charset(payload, part.get_content_charset() or "us-ascii", defects))
 
@@ -367,11 +368,8 @@ def _collect(
         return
     if id(part) in bodies:
         return
-    decoded = part.get_payload(decode=True)
-    if isinstance(decoded, bytes):
-        data = decoded
-    else:
-        data = str(part.get_payload()).encode("utf-8", "replace")
+    decoded = decoded_payload(part)
+    data = decoded if decoded is not None else str(part.get_payload()).encode("utf-8", "replace")
     try:
         filename = str(part.get_filename() or "")
         # RFC 2047 inside a parameter is not standard, but common (Outlook, Thunderbird).
@@ -399,8 +397,8 @@ def _part_bytes(part: Message) -> bytes:
             return payload[0].as_bytes(policy=email.policy.compat32)
         except Exception:  # noqa: BLE001
             return str(payload[0]).encode("utf-8", "replace")
-    data = part.get_payload(decode=True)
-    return data if isinstance(data, bytes) else str(payload).encode("utf-8", "replace")
+    data = decoded_payload(part)
+    return data if data is not None else str(payload).encode("utf-8", "replace")
 
 
 _EXTENSIONS = {
