@@ -56,6 +56,12 @@ STATES = (
     (states.CLOSED_OK,) * 85 + (states.CLOSED_FAIL,) * 5 + (states.OPEN,) * 5 + (states.NEW,) * 3
     + (states.PENDING_REMINDER,) * 2
 )  # fmt: skip
+# SQLite's triggers that index each new article (full text, word pairs): dropped during the
+# bulk load, the indexes built once at the end, the triggers created again as they were.
+_INDEX_TRIGGERS = text(
+    "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' "
+    "AND name IN ('article_fts_insert', 'article_pairs_insert')"
+)
 CHUNK = 20_000  # rows per executemany / COPY batch: bounded memory at any archive size
 EPOCH = datetime(2016, 1, 1, tzinfo=UTC)
 SPAN = timedelta(days=3650)
@@ -192,9 +198,12 @@ def generate(url: str, tickets: int, seed: int = 1) -> Facts:
     schema.upgrade(engine)
     loader = Loader(engine)
     facts = Facts(database_url=url, tickets=tickets)
+    index_triggers: list[tuple[str, str]] = []
     if not loader.postgres:
         with engine.begin() as conn:  # rebuilt once at the end: far faster than per row
-            conn.execute(text("DROP TRIGGER IF EXISTS article_fts_insert"))
+            index_triggers = [(str(n), str(sql)) for n, sql in conn.execute(_INDEX_TRIGGERS)]
+            for name, _ in index_triggers:
+                conn.execute(text(f"DROP TRIGGER {name}"))
 
     queue_ids = _queues(loader, facts)
     volunteer_ids = _volunteers(loader, facts, queue_ids, rng)
@@ -204,13 +213,15 @@ def generate(url: str, tickets: int, seed: int = 1) -> Facts:
         print("building the full-text index ...", file=sys.stderr)
         with engine.begin() as conn:
             conn.execute(text("INSERT INTO article_fts(article_fts) VALUES ('rebuild')"))
+            print("building the word-pair index ...", file=sys.stderr)
             conn.execute(
                 text(
-                    "CREATE TRIGGER article_fts_insert AFTER INSERT ON articles BEGIN "
-                    "INSERT INTO article_fts(rowid, subject, body_text) "
-                    "VALUES (new.id, new.subject, new.body_text); END"
+                    "INSERT INTO article_pairs(rowid, pairs) "
+                    "SELECT id, wikibridge_word_pairs(subject, body_text) FROM articles"
                 )
             )
+            for _, sql in index_triggers:
+                conn.execute(text(sql))
     if loader.postgres:  # rows came with their ids: move the id sequences past them
         with engine.begin() as conn:
             for table in ("queues", "queue_addresses", "volunteers", "queue_access", "tickets",

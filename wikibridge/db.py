@@ -8,6 +8,8 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
+from wikibridge.store import word_pairs
+
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets WAL, full fsync on commit, foreign keys and a busy timeout."""
@@ -31,6 +33,7 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA busy_timeout=30000")
     cur.close()
+    word_pairs.register(dbapi_conn)  # the article_pairs triggers call it
 
 
 def _sqlite_begin(conn: Any) -> None:

@@ -12,6 +12,13 @@ One search is two statements:
    gives the number of matching tickets in the same statement.
 2. Snippets with highlight marks, for the page's articles only.
 
+A search whose every alternative asks for a phrase (two or more words in a row) first narrows
+the articles down with the word-pair index (:mod:`.word_pairs`, migration 0006): the full-text
+index alone would read the positions of a common word of the phrase in every article holding
+it. Each candidate is still checked against the full query. On SQLite the score is then the
+bm25 of the pairs (FTS5's bm25 of a phrase walks the whole index once more to count the
+articles holding it); PostgreSQL ranks as for any search.
+
 Pages are an offset into that order, bounded by the caller. Keyset pagination does not help
 here: the order is a score computed per query over every candidate, so the database does the
 same work for page 1 and page 20, and a cursor of scores would break whenever a new mail
@@ -29,10 +36,12 @@ from sqlalchemy import (
     ColumnElement,
     FromClause,
     Select,
+    and_,
     bindparam,
     column,
     func,
     literal_column,
+    or_,
     select,
     table,
 )
@@ -40,6 +49,7 @@ from sqlalchemy.orm import Session
 
 from wikibridge.models import Article, Ticket
 
+from . import word_pairs
 from .dialect import is_postgres
 
 # Marks around highlighted words in a snippet: private-use characters, which mail rarely holds.
@@ -56,6 +66,8 @@ BM25_WEIGHTS = (2.0, 1.0)
 
 _SIMPLE: ColumnElement[Any] = literal_column("'simple'::regconfig")
 _FTS = table("article_fts", column("rowid"))
+_PAIRS = table("article_pairs", column("rowid"))
+_PAIRS_MATCH_COLUMN: ColumnElement[Any] = literal_column("article_pairs")
 # FTS5 names the table itself on the left of MATCH and as the first argument of bm25/snippet.
 _FTS_MATCH_COLUMN: ColumnElement[Any] = literal_column("article_fts")
 _PG_VECTOR: ColumnElement[Any] = literal_column("articles.article_fts")
@@ -103,8 +115,43 @@ def _pg_query(websearch: str) -> ColumnElement[object]:
     return func.websearch_to_tsquery(_SIMPLE, bindparam("websearch", websearch))
 
 
+def _pg_pairs(phrases: Sequence[Sequence[str]]) -> ColumnElement[bool] | None:
+    """Articles holding the word pairs of each alternative's phrases (None: an alternative
+    without a phrase, which the pairs cannot narrow down)."""
+    alternatives = []
+    for n, group in enumerate(phrases):
+        held = [
+            func.article_word_pairs(_PG_VECTOR).op("@>")(
+                func.article_word_pairs(
+                    func.to_tsvector(_SIMPLE, bindparam(f"phrase_{n}_{i}", text))
+                )
+            )
+            for i, text in enumerate(group)
+        ]
+        if not held:
+            return None
+        alternatives.append(and_(*held))
+    return or_(*alternatives) if alternatives else None
+
+
+def _sqlite_pairs(phrases: Sequence[Sequence[str]]) -> str:
+    """The FTS5 expression on article_pairs for the alternatives ("" when one has no pair)."""
+    alternatives = []
+    for group in phrases:
+        expression = word_pairs.fts5_pair_query(group)
+        if not expression:
+            return ""
+        alternatives.append(f"({expression})")
+    return " OR ".join(alternatives)
+
+
 def _candidates(
-    session: Session, fts5: str, websearch: str, filters: Filters, limit: int
+    session: Session,
+    fts5: str,
+    websearch: str,
+    filters: Filters,
+    limit: int,
+    phrases: Sequence[Sequence[str]],
 ) -> FromClause:
     """The newest matching articles: (article_id, ticket_id, score)."""
     if is_postgres(session):
@@ -114,7 +161,30 @@ def _candidates(
             Article.ticket_id.label("ticket_id"),
             func.ts_rank(_PG_VECTOR, query, 1).label("score"),
         ).where(_PG_VECTOR.op("@@")(query))
+        pairs = _pg_pairs(phrases)
+        if pairs is not None:
+            stmt = stmt.where(pairs)
         newest: ColumnElement[Any] = Article.__table__.c.id
+    elif pair_query := _sqlite_pairs(phrases):
+        full = (
+            select(_FTS.c.rowid)
+            .where(
+                _FTS_MATCH_COLUMN.op("MATCH")(bindparam("fts5", fts5)),
+                _FTS.c.rowid == _PAIRS.c.rowid,
+            )
+            .exists()
+        )
+        stmt = (
+            select(
+                Article.id.label("article_id"),
+                Article.ticket_id.label("ticket_id"),
+                (-func.bm25(_PAIRS_MATCH_COLUMN)).label("score"),
+            )
+            .select_from(_PAIRS)
+            .join(Article, Article.id == _PAIRS.c.rowid)
+            .where(_PAIRS_MATCH_COLUMN.op("MATCH")(bindparam("pairs", pair_query)), full)
+        )
+        newest = _PAIRS.c.rowid
     else:
         stmt = (
             select(
@@ -153,13 +223,15 @@ def search(
     offset: int,
     candidates: int,
     order: str = "relevance",
+    phrases: Sequence[Sequence[str]] = (),
 ) -> Found:
     """One page of tickets whose articles match, in one of ORDERS (best first unless told
     otherwise; an unknown order is the default). `fts5` and `websearch` are the same query
-    written for each database (see :mod:`wikibridge.tickets.search_query`)."""
+    written for each database (see :mod:`wikibridge.tickets.search_query`); `phrases` are the
+    texts of the terms each alternative of the query requires, for the word-pair index."""
     if not filters.queue_ids:
         return Found([], 0, False)
-    found = _candidates(session, fts5, websearch, filters, candidates)
+    found = _candidates(session, fts5, websearch, filters, candidates, phrases)
     best = select(
         found.c.ticket_id,
         found.c.article_id,

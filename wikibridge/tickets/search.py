@@ -141,6 +141,7 @@ def search(
         offset=(page - 1) * page_size,
         candidates=CANDIDATES,
         order=form.sort if form.sort in SORTS else DEFAULT_SORT,
+        phrases=query.phrases(),
     )
     texts = store.snippets(
         session, fts5=fts5, websearch=websearch, article_ids=[h.article_id for h in found.hits]
