@@ -22,8 +22,10 @@ message (else the run stops).
   destination, see ``bench.ingest.LMTP_CLIENTS``); the Ingestor in this process with group
   commit of 100 (as ``ingest --mbox`` and IMAP fetch run it); and ``wikibridge ingest``, a
   process per message (the MTA pipe), ``--concurrency`` at once, for the first
-  ``--pipe-messages`` messages only (200: a Python process each is slow). Each into its own
-  fresh database; the pages are timed on the one LMTP filled.
+  ``--pipe-messages`` messages only (200: a Python process each is slow), once alone and once
+  handing each message to a running ``wikibridge lmtp`` (the pipe's deployment in the README,
+  as ``rt-mailgate`` posts to the running RT). Each into its own fresh database; the pages are
+  timed on the one LMTP filled.
 
 Pages, over HTTP on loopback, logged in (RT: root's login form; wikibridge: a session cookie
 signed with the app's key for an approved administrator), ``--rounds`` requests after five
@@ -83,7 +85,9 @@ TARGETS = {"ingest": 30.0, "queue page": 10.0, "ticket display": 10.0}
 INGEST_LABELS = {
     "lmtp": f"wikibridge: `wikibridge lmtp`, {LMTP_CLIENTS} clients",
     "batch": "wikibridge: in one process, group commit of 100 (as `ingest --mbox`)",
-    "pipe": "wikibridge: `wikibridge ingest`, a process per message, {n} at once",
+    "pipe-listener": "wikibridge: `wikibridge ingest`, a process per message handing it to a "
+    "running `wikibridge lmtp`, {n} at once",
+    "pipe": "wikibridge: `wikibridge ingest`, a process per message, {n} at once, no listener",
 }
 
 
@@ -738,6 +742,20 @@ def run(args: argparse.Namespace) -> tuple[dict[str, Ingest], list[Timing], str]
             ingests["pipe"] = feed(
                 "wikibridge pipe", sample, deliver, pipe.tags, pipe.counts, children_cpu
             )
+            # The deployment the README gives for the pipe: a listener runs, and each pipe
+            # process hands its message over (as rt-mailgate posts to the running RT).
+            handed = Wikibridge()
+            cleanup.append(handed.remove)
+            with lmtp_server(handed.target) as (_, pid):
+                deliver = one_by_one("wikibridge ingest", handed.deliver, args.concurrency)
+                ingests["pipe-listener"] = feed(
+                    "wikibridge pipe to listener",
+                    sample,
+                    deliver,
+                    handed.tags,
+                    handed.counts,
+                    lambda pid=pid: children_cpu() + process_cpu(pid),
+                )
         for name, ingest in ingests.items():
             print(f"ingest {name:6} {ingest.rate:8.1f} msg/s", file=sys.stderr)
 
