@@ -216,8 +216,9 @@ def generate(url: str, tickets: int, seed: int = 1) -> Facts:
             print("building the word-pair index ...", file=sys.stderr)
             conn.execute(
                 text(
-                    "INSERT INTO article_pairs(rowid, pairs) "
-                    "SELECT id, wikibridge_word_pairs(subject, body_text) FROM articles"
+                    "INSERT INTO article_pairs(rowid, subject, body_text) SELECT id, "
+                    "wikibridge_word_pairs(subject), wikibridge_word_pairs(body_text) "
+                    "FROM articles"
                 )
             )
             for _, sql in index_triggers:

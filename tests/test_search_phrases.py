@@ -19,6 +19,7 @@ from wikibridge.models import Queue
 from wikibridge.store import search as store
 from wikibridge.store import word_pairs
 from wikibridge.store.dialect import is_postgres
+from wikibridge.tickets.search import alternatives
 from wikibridge.tickets.search_query import parse
 
 from .test_search import mail, new_ticket, numbers, run, scope_of
@@ -48,7 +49,7 @@ def _found(session: Session, queue: Queue, query: str, *, pairs: bool) -> set[in
         limit=1000,
         offset=0,
         candidates=10_000,
-        phrases=parsed.phrases() if pairs else (),
+        alternatives=alternatives(parsed) if pairs else (),
     )
     return {hit.ticket.id for hit in found.hits}
 
@@ -82,6 +83,13 @@ def test_a_phrase_is_ranked_and_a_mixed_query_still_needs_every_word(
     assert numbers(run(session, scope, '"signed release"')) == [twice.number, once.number]
     assert numbers(run(session, scope, '"signed release" harbour')) == [once.number]
     assert numbers(run(session, scope, '"signed release" -harbour')) == [twice.number]
+
+
+def test_a_phrase_in_the_subject_weighs_more(session: Session, info: Queue) -> None:
+    body = new_ticket(session, info, "About the signed release of the photo.", subject="Photo")
+    subject = new_ticket(session, info, "About the photo.", subject="Signed release")
+    scope = scope_of(session, info)
+    assert numbers(run(session, scope, '"signed release"')) == [subject.number, body.number]
 
 
 def test_the_pairs_follow_inserts_updates_and_deletes(session: Session, info: Queue) -> None:

@@ -12,12 +12,13 @@ One search is two statements:
    gives the number of matching tickets in the same statement.
 2. Snippets with highlight marks, for the page's articles only.
 
-A search whose every alternative asks for a phrase (two or more words in a row) first narrows
-the articles down with the word-pair index (:mod:`.word_pairs`, migration 0006): the full-text
+Phrases go through the word-pair index (:mod:`.word_pairs`, migration 0006): the full-text
 index alone would read the positions of a common word of the phrase in every article holding
-it. Each candidate is still checked against the full query. On SQLite the score is then the
-bm25 of the pairs (FTS5's bm25 of a phrase walks the whole index once more to count the
-articles holding it); PostgreSQL ranks as for any search.
+it. On PostgreSQL, a search whose every alternative holds a phrase is narrowed down to the
+articles holding the phrases' pairs, each checked against the full query and ranked as any
+search. On SQLite, a search made only of two-word phrases is answered by the pair index alone,
+where a pair is the phrase, and ranked by its bm25 (FTS5's bm25 of a phrase would walk the
+whole index once more to count the articles holding it); other searches use article_fts.
 
 Pages are an offset into that order, bounded by the caller. Keyset pagination does not help
 here: the order is a score computed per query over every candidate, so the database does the
@@ -115,34 +116,50 @@ def _pg_query(websearch: str) -> ColumnElement[object]:
     return func.websearch_to_tsquery(_SIMPLE, bindparam("websearch", websearch))
 
 
-def _pg_pairs(phrases: Sequence[Sequence[str]]) -> ColumnElement[bool] | None:
+@dataclass(frozen=True)
+class Alternative:
+    """One alternative of a query (terms joined by ``or``), for the word-pair index: the texts
+    of the terms it requires, and whether it also excludes some."""
+
+    terms: tuple[str, ...]
+    excludes: bool = False
+
+
+def _pg_pairs(alternatives: Sequence[Alternative]) -> ColumnElement[bool] | None:
     """Articles holding the word pairs of each alternative's phrases (None: an alternative
-    without a phrase, which the pairs cannot narrow down)."""
-    alternatives = []
-    for n, group in enumerate(phrases):
+    without a phrase, which the pairs cannot narrow down). The full query checks the rest."""
+    held_any = []
+    for n, alternative in enumerate(alternatives):
         held = [
             func.article_word_pairs(_PG_VECTOR).op("@>")(
                 func.article_word_pairs(
                     func.to_tsvector(_SIMPLE, bindparam(f"phrase_{n}_{i}", text))
                 )
             )
-            for i, text in enumerate(group)
+            for i, text in enumerate(alternative.terms)
+            if len(word_pairs.fts5_words(text)) > 1
         ]
         if not held:
             return None
-        alternatives.append(and_(*held))
-    return or_(*alternatives) if alternatives else None
+        held_any.append(and_(*held))
+    return or_(*held_any) if held_any else None
 
 
-def _sqlite_pairs(phrases: Sequence[Sequence[str]]) -> str:
-    """The FTS5 expression on article_pairs for the alternatives ("" when one has no pair)."""
-    alternatives = []
-    for group in phrases:
-        expression = word_pairs.fts5_pair_query(group)
-        if not expression:
+def _sqlite_pairs(alternatives: Sequence[Alternative]) -> str:
+    """The FTS5 expression on article_pairs that is true exactly where the query is: when
+    every alternative requires only phrases of two words and excludes nothing ("" otherwise).
+
+    A pair term is then the phrase itself. Anything more would need each candidate checked
+    against article_fts, and FTS5 answers that one article at a time, at about 0.2 ms each:
+    slower than the full-text query alone."""
+    expressions = []
+    for alternative in alternatives:
+        if alternative.excludes or not alternative.terms:
             return ""
-        alternatives.append(f"({expression})")
-    return " OR ".join(alternatives)
+        if any(len(word_pairs.fts5_words(text)) != 2 for text in alternative.terms):
+            return ""
+        expressions.append(f"({word_pairs.fts5_pair_query(alternative.terms)})")
+    return " OR ".join(expressions)
 
 
 def _candidates(
@@ -151,7 +168,7 @@ def _candidates(
     websearch: str,
     filters: Filters,
     limit: int,
-    phrases: Sequence[Sequence[str]],
+    alternatives: Sequence[Alternative],
 ) -> FromClause:
     """The newest matching articles: (article_id, ticket_id, score)."""
     if is_postgres(session):
@@ -161,28 +178,20 @@ def _candidates(
             Article.ticket_id.label("ticket_id"),
             func.ts_rank(_PG_VECTOR, query, 1).label("score"),
         ).where(_PG_VECTOR.op("@@")(query))
-        pairs = _pg_pairs(phrases)
+        pairs = _pg_pairs(alternatives)
         if pairs is not None:
             stmt = stmt.where(pairs)
         newest: ColumnElement[Any] = Article.__table__.c.id
-    elif pair_query := _sqlite_pairs(phrases):
-        full = (
-            select(_FTS.c.rowid)
-            .where(
-                _FTS_MATCH_COLUMN.op("MATCH")(bindparam("fts5", fts5)),
-                _FTS.c.rowid == _PAIRS.c.rowid,
-            )
-            .exists()
-        )
+    elif pair_query := _sqlite_pairs(alternatives):
         stmt = (
             select(
                 Article.id.label("article_id"),
                 Article.ticket_id.label("ticket_id"),
-                (-func.bm25(_PAIRS_MATCH_COLUMN)).label("score"),
+                (-func.bm25(_PAIRS_MATCH_COLUMN, *BM25_WEIGHTS)).label("score"),
             )
             .select_from(_PAIRS)
             .join(Article, Article.id == _PAIRS.c.rowid)
-            .where(_PAIRS_MATCH_COLUMN.op("MATCH")(bindparam("pairs", pair_query)), full)
+            .where(_PAIRS_MATCH_COLUMN.op("MATCH")(bindparam("pairs", pair_query)))
         )
         newest = _PAIRS.c.rowid
     else:
@@ -223,15 +232,15 @@ def search(
     offset: int,
     candidates: int,
     order: str = "relevance",
-    phrases: Sequence[Sequence[str]] = (),
+    alternatives: Sequence[Alternative] = (),
 ) -> Found:
     """One page of tickets whose articles match, in one of ORDERS (best first unless told
     otherwise; an unknown order is the default). `fts5` and `websearch` are the same query
-    written for each database (see :mod:`wikibridge.tickets.search_query`); `phrases` are the
-    texts of the terms each alternative of the query requires, for the word-pair index."""
+    written for each database (see :mod:`wikibridge.tickets.search_query`); `alternatives`
+    describe its terms for the word-pair index (none: the index is not used)."""
     if not filters.queue_ids:
         return Found([], 0, False)
-    found = _candidates(session, fts5, websearch, filters, candidates, phrases)
+    found = _candidates(session, fts5, websearch, filters, candidates, alternatives)
     best = select(
         found.c.ticket_id,
         found.c.article_id,

@@ -7,9 +7,10 @@ the other one (tens of thousands of articles at a million tickets) before they c
 articles hold the phrase. Search engines solve this by also indexing each pair of neighbouring
 words as one term (Elasticsearch's ``index_phrases``); this module does the same:
 
-* SQLite: an FTS5 table ``article_pairs`` (contentless) whose only column holds the pairs of an
-  article, one term each, written ``first<JOIN>second``. SQLite cannot compute them itself, so
-  the function ``wikibridge_word_pairs(subject, body)`` is registered on every connection
+* SQLite: an FTS5 table ``article_pairs`` (contentless) whose two columns hold the pairs of an
+  article's subject and body, one term each, written ``first<JOIN>second``. SQLite cannot
+  compute them itself, so the function ``wikibridge_word_pairs(text)`` is registered on every
+  connection
   (:func:`register`) and called by the triggers that keep the table in step (migration 0006).
   The words are the ones FTS5's ``unicode61 remove_diacritics 2`` tokenizer makes of the text,
   learned from that tokenizer itself (:class:`Fts5Words`), so the pairs of an article and of a
@@ -126,19 +127,16 @@ def pairs_of(words: Sequence[str]) -> list[str]:
     return [f"{first}{JOIN}{second}" for first, second in zip(words, words[1:], strict=False)]
 
 
-def sqlite_pairs(subject: Any, body: Any) -> str:
-    """The text of an article's ``article_pairs`` row: the pairs of the subject, then of the
-    body (a phrase never spans the two, as in ``article_fts``), separated by spaces."""
-    pairs: list[str] = []
-    for text in (subject, body):
-        if isinstance(text, str) and text:
-            pairs.extend(pairs_of(fts5_words(text)))
-    return " ".join(pairs)
+def sqlite_pairs(text: Any) -> str:
+    """The pairs of a subject or body, as ``article_pairs`` stores them: separated by spaces."""
+    if not isinstance(text, str) or not text:
+        return ""
+    return " ".join(pairs_of(fts5_words(text)))
 
 
 def register(dbapi_connection: sqlite3.Connection) -> None:
     """Make ``wikibridge_word_pairs`` available to the triggers of this SQLite connection."""
-    dbapi_connection.create_function("wikibridge_word_pairs", 2, sqlite_pairs, deterministic=True)
+    dbapi_connection.create_function("wikibridge_word_pairs", 1, sqlite_pairs, deterministic=True)
 
 
 def fts5_pair_query(phrases: Iterable[str]) -> str:

@@ -22,7 +22,7 @@ from wikibridge.models import Ticket
 from wikibridge.store import search as store
 
 from .listing import STATE_FILTERS
-from .search_query import QueryError, parse
+from .search_query import QueryError, SearchQuery, parse
 
 PAGE_SIZE = 25
 MAX_PAGES = 20  # a hard cap on the offset: 500 tickets
@@ -141,7 +141,7 @@ def search(
         offset=(page - 1) * page_size,
         candidates=CANDIDATES,
         order=form.sort if form.sort in SORTS else DEFAULT_SORT,
-        phrases=query.phrases(),
+        alternatives=alternatives(query),
     )
     texts = store.snippets(
         session, fts5=fts5, websearch=websearch, article_ids=[h.article_id for h in found.hits]
@@ -162,6 +162,13 @@ def search(
         capped=found.candidates_capped,
         exact=_exact(session, scope, form.text),
     )
+
+
+def alternatives(query: SearchQuery) -> list[store.Alternative]:
+    """The query's alternatives as the word-pair index reads them."""
+    return [
+        store.Alternative(tuple(t.text for t in g.include), bool(g.exclude)) for g in query.groups
+    ]
 
 
 def _exact(session: Session, scope: Scope, text: str) -> Ticket | None:

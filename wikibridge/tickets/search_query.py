@@ -74,11 +74,6 @@ class SearchQuery:
             for group in self.groups
         )
 
-    def phrases(self) -> list[list[str]]:
-        """For each alternative, the texts of its required terms of two or more words: what
-        the word-pair index can look up (an alternative with none cannot use it)."""
-        return [[t.text for t in group.include if len(t.words) > 1] for group in self.groups]
-
     @property
     def terms(self) -> list[Term]:
         return [t for g in self.groups for t in (*g.include, *g.exclude)]

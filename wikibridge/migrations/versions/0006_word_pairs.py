@@ -4,9 +4,10 @@ A phrase with a common word made both full-text indexes read that word's positio
 article holding it. Pairs of neighbouring words, indexed as one term each, narrow a phrase
 search down to the articles holding the phrase's pairs (see wikibridge/store/word_pairs.py).
 
-SQLite: a contentless FTS5 table ``article_pairs`` (rowid = article id) and three triggers that
-keep it in step with ``articles``; the pairs are computed by the function
-``wikibridge_word_pairs(subject, body)``, which wikibridge registers on each of its connections
+SQLite: a contentless FTS5 table ``article_pairs`` (rowid = article id; the pairs of the
+subject and of the body) and three triggers that keep it in step with ``articles``; the pairs
+are computed by the function ``wikibridge_word_pairs(text)``, which wikibridge registers on
+each of its connections
 (a connection without it cannot insert, change or delete articles). Existing articles are
 indexed here, once.
 
@@ -36,28 +37,30 @@ _PAIRS = "wikibridge_word_pairs"
 SQLITE_UP = (
     # The pairs are already folded words joined by a private-use character: the ascii
     # tokenizer keeps each one whole (it splits on ASCII punctuation and spaces only).
-    "CREATE VIRTUAL TABLE article_pairs USING fts5(pairs, content='', tokenize='ascii')",
+    "CREATE VIRTUAL TABLE article_pairs USING fts5("
+    "subject, body_text, content='', tokenize='ascii')",
     f"""
     CREATE TRIGGER article_pairs_insert AFTER INSERT ON articles BEGIN
-        INSERT INTO article_pairs(rowid, pairs)
-        VALUES (new.id, {_PAIRS}(new.subject, new.body_text));
+        INSERT INTO article_pairs(rowid, subject, body_text)
+        VALUES (new.id, {_PAIRS}(new.subject), {_PAIRS}(new.body_text));
     END
     """,
     f"""
     CREATE TRIGGER article_pairs_delete AFTER DELETE ON articles BEGIN
-        INSERT INTO article_pairs(article_pairs, rowid, pairs)
-        VALUES ('delete', old.id, {_PAIRS}(old.subject, old.body_text));
+        INSERT INTO article_pairs(article_pairs, rowid, subject, body_text)
+        VALUES ('delete', old.id, {_PAIRS}(old.subject), {_PAIRS}(old.body_text));
     END
     """,
     f"""
     CREATE TRIGGER article_pairs_update AFTER UPDATE OF subject, body_text ON articles BEGIN
-        INSERT INTO article_pairs(article_pairs, rowid, pairs)
-        VALUES ('delete', old.id, {_PAIRS}(old.subject, old.body_text));
-        INSERT INTO article_pairs(rowid, pairs)
-        VALUES (new.id, {_PAIRS}(new.subject, new.body_text));
+        INSERT INTO article_pairs(article_pairs, rowid, subject, body_text)
+        VALUES ('delete', old.id, {_PAIRS}(old.subject), {_PAIRS}(old.body_text));
+        INSERT INTO article_pairs(rowid, subject, body_text)
+        VALUES (new.id, {_PAIRS}(new.subject), {_PAIRS}(new.body_text));
     END
     """,
-    f"INSERT INTO article_pairs(rowid, pairs) SELECT id, {_PAIRS}(subject, body_text) FROM articles",
+    f"INSERT INTO article_pairs(rowid, subject, body_text) "
+    f"SELECT id, {_PAIRS}(subject), {_PAIRS}(body_text) FROM articles",
 )
 
 SQLITE_DOWN = (
