@@ -173,14 +173,18 @@ def _candidates(
     """The newest matching articles: (article_id, ticket_id, score)."""
     if is_postgres(session):
         query = _pg_query(websearch)
+        matches: ColumnElement[Any] = _PG_VECTOR.op("@@")(query)
+        pairs = _pg_pairs(alternatives)
+        if pairs is not None:
+            # Checked on the rows the pair index gives, not looked up: as an index condition
+            # the phrase would read the common word's whole posting list, and a recheck of
+            # the bitmap would compute the pairs of every row again.
+            matches = and_(pairs, matches.is_(True))
         stmt = select(
             Article.id.label("article_id"),
             Article.ticket_id.label("ticket_id"),
             func.ts_rank(_PG_VECTOR, query, 1).label("score"),
-        ).where(_PG_VECTOR.op("@@")(query))
-        pairs = _pg_pairs(alternatives)
-        if pairs is not None:
-            stmt = stmt.where(pairs)
+        ).where(matches)
         newest: ColumnElement[Any] = Article.__table__.c.id
     elif pair_query := _sqlite_pairs(alternatives):
         stmt = (
