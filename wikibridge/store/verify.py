@@ -10,8 +10,10 @@ import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from sqlalchemy import String, bindparam, literal, select, text, true
+from sqlalchemy import Select, String, bindparam, literal, select, text, true
 from sqlalchemy.orm import Session, aliased
 
 from wikibridge.models import Queue, Ticket, Volunteer, WikiAction
@@ -25,6 +27,8 @@ MAX_MERGE_DEPTH = 20
 MAX_SCAN_CHARS = 200_000
 # Actions that count as "recorded": done, or queued and about to be done.
 RECORDED_STATES = ("done", "queued")
+# Done actions a public lookup shows: the newest ones.
+PUBLIC_ACTIONS = 200
 
 
 @dataclass(frozen=True)
@@ -167,17 +171,29 @@ class DoneAction:
 
 
 def ticket_with_done_actions(
-    session: Session, number: str, limit: int = 200
+    session: Session, number: str
 ) -> tuple[Ticket, str, list[DoneAction]] | None:
-    """The ticket with this number, its queue's kind, and its newest `limit` done actions
-    (oldest first) with the volunteers' usernames; None when there is no such ticket.
+    """The ticket with this number, its queue's kind, and its newest done actions (at most
+    ``PUBLIC_ACTIONS``, oldest first) with the volunteers' usernames; None when there is no such
+    ticket. One statement, so a public lookup costs one round trip."""
+    rows = session.execute(_ticket_with_done_actions(), {"number": number}).all()
+    if not rows:
+        return None
+    actions = [DoneAction(*row[3:]) for row in rows if row[2] is not None]
+    return rows[0][0], rows[0][1], actions
 
-    One statement, so a public lookup costs one round trip: the newest actions are a derived
-    table keyed by an uncorrelated subquery for the ticket's id (computed once; the index on
-    (ticket_id, id) serves the newest first), joined to the ticket's row, one row per action.
-    A removed ticket matches no actions, so none of them even leave the database.
+
+@cache
+def _ticket_with_done_actions() -> Select[Any]:
+    """The statement behind :func:`ticket_with_done_actions`, built once per process: building
+    it took a quarter of a worker's time on public lookups (measured), and it never changes.
+
+    The newest actions are a derived table keyed by an uncorrelated subquery for the ticket's
+    id (computed once; the index on (ticket_id, id) serves the newest first), joined to the
+    ticket's row, one row per action. A removed ticket matches no actions, so none of them even
+    leave the database.
     """
-    wanted = bindparam("number", number, type_=String)
+    wanted = bindparam("number", type_=String)
     live_id = select(Ticket.id).where(Ticket.number == wanted, Ticket.removed_at.is_(None))
     newest = (
         select(
@@ -191,10 +207,10 @@ def ticket_with_done_actions(
         )
         .where(WikiAction.ticket_id == live_id.scalar_subquery(), WikiAction.state == "done")
         .order_by(WikiAction.id.desc())
-        .limit(limit)
+        .limit(PUBLIC_ACTIONS)
         .subquery("newest")
     )
-    stmt = (
+    return (
         select(
             Ticket,
             Queue.kind,
@@ -213,11 +229,6 @@ def ticket_with_done_actions(
         .where(Ticket.number == wanted)
         .order_by(newest.c.id)
     )
-    rows = session.execute(stmt).all()
-    if not rows:
-        return None
-    actions = [DoneAction(*row[3:]) for row in rows if row[2] is not None]
-    return rows[0][0], rows[0][1], actions
 
 
 def done_actions(session: Session, ticket_id: int, limit: int = 200) -> list[WikiAction]:
