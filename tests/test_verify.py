@@ -59,6 +59,41 @@ def test_missing_and_nothing_public_have_the_same_shape(session: Session, world:
     assert_nothing_confidential(json.dumps([missing, quiet]))
 
 
+def test_newest_done_actions_oldest_first_with_usernames(session: Session, world: vw.World) -> None:
+    """The newest 200 done actions, oldest first; queued and failed ones and older ones left
+    out; the bot account's actions name no volunteer."""
+    alice = world.volunteers["Alice"]
+    for i in range(260):
+        state = {3: "queued", 7: "failed"}.get(i % 10, "done")
+        session.add(
+            WikiAction(
+                ticket_id=world.info_ticket_id,
+                ticket_number=world.info_number,
+                volunteer_id=None if i % 50 == 1 else alice,
+                kind="notice",
+                wiki=vw.WIKI,
+                page=f"Talk:Page {i:03}",
+                revision_before=None,
+                revision_after=1000 + i,
+                summary="",
+                state=state,
+                done_at=vw.EDIT_TIME + timedelta(minutes=i) if state == "done" else None,
+            )
+        )
+    session.commit()
+    facts = ticket_facts(session, world.info_number)
+    done = [i for i in range(260) if i % 10 not in (3, 7)]
+    newest = done[-200:]
+    assert len(done) > 200
+    assert [a.page for a in facts.actions] == [f"Talk:Page {i:03}" for i in newest]
+    assert [a.revision for a in facts.actions] == [1000 + i for i in newest]
+    assert [a.volunteer for a in facts.actions] == [
+        None if i % 50 == 1 else "Alice" for i in newest
+    ]
+    assert facts.actions[0].time == vw.EDIT_TIME + timedelta(minutes=newest[0])
+    assert (facts.queue_kind, facts.status) == ("info", "open")
+
+
 @pytest.mark.parametrize(
     ("number", "problem"),
     [

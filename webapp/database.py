@@ -1,7 +1,9 @@
 """One database session per request, closed when the request ends.
 
-Requests that change nothing (GET, HEAD, OPTIONS) get a read-only session, which on SQLite never
-takes the write lock; a view that changes state is a POST and commits its own unit of work.
+Requests that change nothing (GET, HEAD, OPTIONS) get a read-only session, which refuses to
+write, never takes SQLite's write lock, and on PostgreSQL runs each statement on its own (no
+BEGIN and ROLLBACK around a page; see :func:`wikibridge.db.make_request_sessionmaker`). A view
+that changes state is a POST and commits its own unit of work.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge import schema
 from wikibridge.config import Settings
-from wikibridge.db import make_engine, make_sessionmaker
+from wikibridge.db import make_engine, make_request_sessionmaker, make_sessionmaker
 from wikibridge.files import ContentStore
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
@@ -38,7 +40,7 @@ def init_app(app: Flask, settings: Settings) -> None:
         settings=settings,
         engine=engine,
         sessions=make_sessionmaker(engine),
-        read_sessions=make_sessionmaker(engine, read_only=True),
+        read_sessions=make_request_sessionmaker(engine),
         blobs=ContentStore(settings.blob_dir),
         head_revision=schema.quick_head_revision(),
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import ORMExecuteState, Session, sessionmaker
 
 from wikibridge.store import word_pairs
 
@@ -49,3 +49,35 @@ def make_sessionmaker(engine: Engine, *, read_only: bool = False) -> sessionmake
     """Sessions for writing (the default), or read-only ones that never take SQLite's write lock."""
     bind = engine.execution_options(read_only=True) if read_only else engine
     return sessionmaker(bind, expire_on_commit=False)
+
+
+class WriteRefused(RuntimeError):
+    """A write through a session that must only read (a request that changes nothing)."""
+
+
+def make_request_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    """Read-only sessions for requests that change nothing (the web app's GET pages).
+
+    On PostgreSQL each statement runs on its own (AUTOCOMMIT): at READ COMMITTED every statement
+    takes its own snapshot inside a transaction too, so a reader loses nothing, and it saves the
+    BEGIN and the ROLLBACK, two of a verify lookup's round trips. Nothing could roll back a write
+    then, so these sessions refuse to write at all (:class:`WriteRefused`). SQLite keeps its
+    read-only BEGIN. Not for readers that stream with ``yield_per``: PostgreSQL's server-side
+    cursors need a transaction.
+    """
+    bind = engine.execution_options(read_only=True)
+    if engine.dialect.name == "postgresql":
+        bind = bind.execution_options(isolation_level="AUTOCOMMIT")
+    sessions = sessionmaker(bind, expire_on_commit=False)
+    event.listen(sessions, "before_flush", _refuse_flush)
+    event.listen(sessions, "do_orm_execute", _refuse_dml)
+    return sessions
+
+
+def _refuse_flush(_session: Session, _context: Any, _instances: Any) -> None:
+    raise WriteRefused("a read-only session cannot write (changes are for POST requests)")
+
+
+def _refuse_dml(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        raise WriteRefused("a read-only session cannot write (changes are for POST requests)")

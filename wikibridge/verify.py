@@ -110,10 +110,10 @@ def ticket_facts(session: Session, number: str) -> TicketFacts:
     problem = number_problem(number)
     if problem:
         return TicketFacts(number=number, valid=False, exists=False, problem=problem)
-    found = store.ticket_and_queue_kind(session, number)
+    found = store.ticket_with_done_actions(session, number)
     if found is None:
         return TicketFacts(number=number, valid=True, exists=False)
-    ticket, kind = found
+    ticket, kind, actions = found
     status = coarse_status(ticket)
     if status == REMOVED:
         return TicketFacts(number=number, valid=True, exists=True, status=status)
@@ -121,15 +121,13 @@ def ticket_facts(session: Session, number: str) -> TicketFacts:
     if ticket.merged_into_id is not None:
         final = ticket_store.final_ticket(session, ticket)
         merged_into = final.number if final.id != ticket.id else None
-    actions = store.done_actions(session, ticket.id)
-    names = volunteers.usernames(session, (a.volunteer_id for a in actions))
     public = tuple(
         PublicAction(
             kind=a.kind,
             wiki=a.wiki,
             page=a.page,
             revision=a.revision_after,
-            volunteer=names.get(a.volunteer_id) if a.volunteer_id is not None else None,
+            volunteer=a.username,  # None when the bot account acted for the team
             time=a.done_at,
         )
         for a in actions

@@ -101,6 +101,17 @@ def test_api_facts_for_existing_missing_and_malformed(client: FlaskClient, world
         assert problem in body["error"]
 
 
+def test_a_lookup_is_one_statement(app: Flask, client: FlaskClient, world: vw.World) -> None:
+    """The ticket, its queue's kind, its done actions and their volunteers' names come in one
+    round trip: public lookups are the busiest requests there are."""
+    with helpers.sql_statements(app) as seen:
+        response = client.get(f"/api/v1/verify/{world.permission_number}")
+    assert response.status_code == 200
+    assert [a["volunteer"] for a in response.json["actions"]] == ["Alice"]  # type: ignore[index]
+    queries = [statement for statement in seen if statement != "BEGIN"]  # SQLite's own
+    assert len(queries) == 1, queries
+
+
 def test_api_revision_check(client: FlaskClient, world: vw.World) -> None:
     base = f"/api/v1/verify/{world.permission_number}"
     good = client.get(f"{base}?wiki={vw.WIKI}&revision={vw.REVISION}").get_json()
