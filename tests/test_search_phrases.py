@@ -12,7 +12,7 @@ import sqlite3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Queue
@@ -133,3 +133,29 @@ def _fts5_terms(value: str) -> list[str]:
 @given(st.text(st.characters(exclude_categories=("Cs",), exclude_characters="\x00"), max_size=40))
 def test_the_words_are_those_fts5_indexes(value: str) -> None:
     assert word_pairs.fts5_words(value) == _fts5_terms(value)
+
+
+def test_a_term_postgresql_reads_as_one_word_does_not_scan_the_pair_index(
+    session: Session, info: Queue
+) -> None:
+    """ "192.168.0.1" is four words for FTS5 but one lexeme for PostgreSQL: no pair to look up,
+    and an empty array of pairs would match every article through the whole index."""
+    hit = new_ticket(session, info, "The server 192.168.0.1 is down; see the article.")
+    scope = scope_of(session, info)
+    statements: list[str] = []
+
+    def seen(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        statements.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert numbers(run(session, scope, '"192.168.0.1"')) == [hit.number]
+        assert numbers(run(session, scope, '"192.168.0.1" "the article"')) == [hit.number]
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    uses_pairs = [s for s in statements if "article_word_pairs(articles.article_fts) @>" in s]
+    if is_postgres(session):
+        assert len(uses_pairs) == 1  # only the search that has a real pair ("the article")
+    else:
+        assert not uses_pairs

@@ -34,8 +34,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     FromClause,
+    Integer,
     Select,
     and_,
     bindparam,
@@ -45,6 +47,7 @@ from sqlalchemy import (
     or_,
     select,
     table,
+    text,
 )
 from sqlalchemy.orm import Session
 
@@ -125,24 +128,39 @@ class Alternative:
     excludes: bool = False
 
 
-def _pg_pairs(alternatives: Sequence[Alternative]) -> ColumnElement[bool] | None:
+# The pairs of each phrase as PostgreSQL's own parser makes them (hashed, as in the index).
+_PG_TERM_PAIRS = text(
+    "SELECT t, article_word_pairs(to_tsvector('simple'::regconfig, t)) "
+    "FROM unnest(CAST(:texts AS text[])) AS t"
+)
+
+
+def _pg_pairs(session: Session, alternatives: Sequence[Alternative]) -> ColumnElement[bool] | None:
     """Articles holding the word pairs of each alternative's phrases (None: an alternative
-    without a phrase, which the pairs cannot narrow down). The full query checks the rest."""
+    without a phrase, which the pairs cannot narrow down). The full query checks the rest.
+
+    The pairs are asked of the database first: a term of several words for FTS5 may be one
+    lexeme for PostgreSQL ("192.168.0.1", "3.14"), and an empty array would match every
+    article, through the whole index."""
+    texts = sorted({t for a in alternatives for t in a.terms if len(word_pairs.fts5_words(t)) > 1})
+    if not texts:
+        return None
+    pairs = {str(t): list(p or ()) for t, p in session.execute(_PG_TERM_PAIRS, {"texts": texts})}
     held_any = []
     for n, alternative in enumerate(alternatives):
         held = [
             func.article_word_pairs(_PG_VECTOR).op("@>")(
-                func.article_word_pairs(
-                    func.to_tsvector(_SIMPLE, bindparam(f"phrase_{n}_{i}", text))
-                )
+                # Written into the statement (integers from the database): as a parameter of
+                # a prepared statement the planner would soon plan without it, generically.
+                bindparam(f"pairs_{n}_{i}", pairs[t], type_=ARRAY(Integer), literal_execute=True)
             )
-            for i, text in enumerate(alternative.terms)
-            if len(word_pairs.fts5_words(text)) > 1
+            for i, t in enumerate(alternative.terms)
+            if pairs.get(t)
         ]
         if not held:
             return None
         held_any.append(and_(*held))
-    return or_(*held_any) if held_any else None
+    return or_(*held_any)
 
 
 def _sqlite_pairs(alternatives: Sequence[Alternative]) -> str:
@@ -174,7 +192,7 @@ def _candidates(
     if is_postgres(session):
         query = _pg_query(websearch)
         matches: ColumnElement[Any] = _PG_VECTOR.op("@@")(query)
-        pairs = _pg_pairs(alternatives)
+        pairs = _pg_pairs(session, alternatives)
         if pairs is not None:
             # Checked on the rows the pair index gives, not looked up: as an index condition
             # the phrase would read the common word's whole posting list, and a recheck of
