@@ -113,7 +113,7 @@ def test_the_pairs_follow_inserts_updates_and_deletes(session: Session, info: Qu
     if not is_postgres(session):  # nothing of the deleted article is left in the index
         left = session.execute(
             text("SELECT count(*) FROM article_pairs WHERE article_pairs MATCH :q"),
-            {"q": word_pairs.fts5_pair_query(["blue watermill"])},
+            {"q": word_pairs.fts5_pair_query([word_pairs.fts5_words("blue watermill")])},
         ).scalar_one()
         assert left == 0
 

@@ -3,7 +3,8 @@ PostgreSQL: the ``articles.article_fts`` tsvector (ts_rank, ts_headline). Migrat
 builds both indexes. Callers pass the queues the volunteer may see (from
 :mod:`wikibridge.access`); nothing here decides who sees what.
 
-One search is two statements:
+One search is two statements (three for a phrase on PostgreSQL, which first asks for the
+phrase's word pairs, see below):
 
 1. The ranked page. The newest ``candidates`` matching articles in the given queues (and
    filters) are taken, newest first, which the full-text index answers without ranking every
@@ -172,11 +173,10 @@ def _sqlite_pairs(alternatives: Sequence[Alternative]) -> str:
     slower than the full-text query alone."""
     expressions = []
     for alternative in alternatives:
-        if alternative.excludes or not alternative.terms:
+        phrases = [word_pairs.fts5_words(text) for text in alternative.terms]
+        if alternative.excludes or not phrases or any(len(words) != 2 for words in phrases):
             return ""
-        if any(len(word_pairs.fts5_words(text)) != 2 for text in alternative.terms):
-            return ""
-        expressions.append(f"({word_pairs.fts5_pair_query(alternative.terms)})")
+        expressions.append(f"({word_pairs.fts5_pair_query(phrases)})")
     return " OR ".join(expressions)
 
 

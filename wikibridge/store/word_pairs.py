@@ -139,8 +139,8 @@ def register(dbapi_connection: sqlite3.Connection) -> None:
     dbapi_connection.create_function("wikibridge_word_pairs", 1, sqlite_pairs, deterministic=True)
 
 
-def fts5_pair_query(phrases: Iterable[str]) -> str:
+def fts5_pair_query(phrases: Iterable[Sequence[str]]) -> str:
     """An FTS5 expression on ``article_pairs`` true for articles holding every pair of every
-    phrase; empty when the phrases have no pair (single words)."""
-    terms = dict.fromkeys(p for phrase in phrases for p in pairs_of(fts5_words(phrase)))
+    phrase, each given as its words (:func:`fts5_words`); empty when none has two words."""
+    terms = dict.fromkeys(p for words in phrases for p in pairs_of(words))
     return " AND ".join('"' + term.replace('"', '""') + '"' for term in terms)
