@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.databases import DatabaseFactory
@@ -190,3 +190,74 @@ def test_files_lost_before_the_checkpoint_are_rewritten(
     assert [after.spool.raw.get(o.sha256) for o in outcomes] == mails
     assert after.blobs.get(sha256_hex(blob)) == blob
     assert not list(after.spool.journal_dir.iterdir())
+
+
+def test_acknowledgements_of_a_batch_each_carry_their_own_ticket(
+    settings: Settings, session_factory: sessionmaker[Session]
+) -> None:
+    prepare(session_factory)
+    cap = settings.mail.auto_reply_daily_cap
+    flood = [make_mail(sender="Ann <ann@example.net>", subject=f"Ann {i}") for i in range(cap + 2)]
+    others = [
+        make_mail(sender=f"Reader {i} <r{i}@example.net>", subject=f"Question {i}")
+        for i in range(5)
+    ]
+    outcomes = Ingestor(settings, session_factory).ingest_many(others + flood, source="lmtp")
+    assert all(o.status == "stored" and o.new_ticket for o in outcomes)
+    with session_factory() as s:
+        sent = list(s.scalars(select(OutboxJob).order_by(OutboxJob.id)))
+        replies = [s.get(Article, j.payload["article_id"]) for j in sent]
+        capped = list(s.scalars(select(AuditEvent).where(AuditEvent.action == "auto_reply_capped")))
+        numbers = {t.id: t.number for t in s.scalars(select(Ticket))}
+    assert len(sent) == 5 + cap and len(capped) == 2
+    assert {e.detail["sender"] for e in capped} == {"ann@example.net"}
+    for job, reply in zip(sent, replies, strict=True):
+        assert reply is not None and reply.kind == "outbound" and reply.flags == ["auto_reply"]
+        number = numbers[reply.ticket_id]
+        assert job.ticket_id == reply.ticket_id and job.state == "pending"
+        assert reply.subject == f"[Ticket#{number}] We received your message"
+        assert reply.body_text == f"Your ticket number is {number}."
+        assert reply.message_id.startswith(f"{number}.")
+        assert reply.sender == "Wikipedia information team <info-en@example.org>"
+    # Each answer goes to the sender of its ticket's first message, in reply to it.
+    with session_factory() as s:
+        for reply in replies:
+            assert reply is not None
+            first = s.scalars(
+                select(Article).where(Article.ticket_id == reply.ticket_id).order_by(Article.id)
+            ).first()
+            assert first is not None and first.kind == "inbound" and first.id < reply.id
+            assert reply.to == first.sender_address and reply.in_reply_to == first.message_id
+    assert len({r.message_id for r in replies if r}) == len(replies)
+
+
+@pytest.mark.parametrize("size", [10, 60])
+def test_a_batch_of_new_tickets_takes_the_same_statements_whatever_its_size(
+    settings: Settings, session_factory: sessionmaker[Session], size: int
+) -> None:
+    """Acknowledged or not, a batch is written with a fixed number of statements: a
+    statement per message would show up as ingest slowing down with the batch size."""
+    prepare(session_factory)
+    ingestor = Ingestor(settings, session_factory)
+    ingestor.ingest_many([make_mail(subject="warm-up one"), make_mail(subject="warm-up two")])
+    engine = session_factory.kw["bind"]
+    statements: list[str] = []
+
+    def count(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement[:90].replace("\n", " "))
+
+    mails = [
+        make_mail(sender=f"Reader {i} <r{i}@example.net>", subject=f"Question {i}")
+        for i in range(size)
+    ]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        outcomes = ingestor.ingest_many(mails, source="lmtp")
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [o.status for o in outcomes] == ["stored"] * size
+    with session_factory() as s:
+        assert len(list(s.scalars(select(OutboxJob)))) == size + 2
+    # SELECTs: known articles, tickets, caps, the queue and its address; INSERTs: number
+    # counter, tickets, articles, jobs, the ledger of answers, audit events.
+    assert len(statements) <= 16, "\n".join(statements)

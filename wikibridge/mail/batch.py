@@ -32,12 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.orm import Session
 
-from wikibridge.models import Article, Ticket, utcnow
-from wikibridge.store import audit, intake
+from wikibridge.models import utcnow
+from wikibridge.store import audit, intake, jobs
 from wikibridge.store.tickets import MAX_MERGE_DEPTH
 from wikibridge.tickets import states
 from wikibridge.tickets.numbers import number_in_subject
+from wikibridge.tickets.outbound import SEND_MAIL
 
+from .acknowledge import Ack, Acknowledger
 from .parse import ParsedMessage
 from .route import route
 from .spool import SpoolEntry
@@ -88,6 +90,7 @@ class _Pending:
         default_factory=list
     )
     outcomes: list[tuple[Outcome, ArticleRef]] = field(default_factory=list)
+    acks: list[tuple[Ack, ArticleRef]] = field(default_factory=list)
 
 
 def thread_ids(msg: ParsedMessage) -> list[str]:
@@ -125,6 +128,12 @@ class Batch:
             number = number_in_subject(msg.subject)
             if number:
                 numbers.add(number)
+        self.acks = Acknowledger(
+            self.session,
+            self.ingestor.settings,
+            self.ingestor.routing_table(self.session).ack_queues,
+            [msg.sender_address for _, msg in messages],
+        )
         known = intake.known_articles(self.session, (e.sha256 for e, _ in messages), ids)
         rows = intake.ticket_rows(self.session, {k.ticket_id for k in known}, numbers)
         for row in rows:
@@ -278,7 +287,7 @@ class Batch:
         outcome = Outcome("stored", entry.sha256, new_ticket=new_ticket)
         self._outcome_of(outcome, article)
         if new_ticket and ticket.queue_id in ing.routing_table(session).ack_queues:
-            self._acknowledge(ticket, article, msg, flags)
+            self._acknowledge(ticket, article, msg, flags, now)
         return outcome
 
     def _add_article(
@@ -338,21 +347,55 @@ class Batch:
             self.pending.outcomes.append((outcome, article))
 
     def _acknowledge(
-        self, ticket: TicketRef, article: ArticleRef, msg: ParsedMessage, flags: list[str]
+        self,
+        ticket: TicketRef,
+        article: ArticleRef,
+        msg: ParsedMessage,
+        flags: list[str],
+        now: datetime,
     ) -> None:
-        """The queue's acknowledgement, written where one-by-one storing writes it: the rows
-        before it go in first, and the reply's Message-ID is known to later messages."""
-        self.flush()
-        session = self.session
-        orm_ticket = session.get(Ticket, ticket.id)
-        orm_article = session.get(Article, article.id)
-        assert orm_ticket is not None and orm_article is not None
-        reply = self.ingestor._acknowledge(session, orm_ticket, orm_article, msg, flags)
-        session.flush()
-        if reply is not None and reply.message_id:
-            self._added += 1
-            ref = ArticleRef((1, self._added), ticket, reply.id)
-            self.by_message_id.setdefault(reply.message_id, []).append(ref)
+        """The queue's acknowledgement of a new ticket, unless that could start a mail loop;
+        its article follows the message's (rendered when the ticket has its number)."""
+        queue = self.acks.queue(ticket.queue_id)
+        if queue is None:
+            return
+        answer = self.acks.decide(msg.sender_address, flags)
+        if answer is None:
+            capped = {"sender": msg.sender_address}
+            self.pending.audits.append(("auto_reply_capped", ticket, None, capped))
+        if not answer:
+            return
+        assert ticket.row is not None  # a new ticket, not inserted yet
+        to = msg.sender_address
+        references = " ".join([*msg.references, msg.message_id]) if msg.message_id else ""
+        self._added += 1
+        ref = ArticleRef((1, self._added), ticket, None, "", to, "")
+        row = {
+            "ticket_id": None,
+            "kind": "outbound",
+            "sender": queue.sender,
+            "sender_address": "",
+            "to": to,
+            "cc": "",
+            "subject": "",  # these three when the ticket has its number
+            "body_text": "",
+            "message_id": "",
+            "body_html": "",
+            "in_reply_to": msg.message_id,
+            "references": references,
+            "raw_sha256": None,
+            "raw_size": 0,
+            "flags": ["auto_reply"],
+            "created_at": now,
+        }
+        subject = queue.queue.ack_subject or ticket.row["title"]
+        self.pending.acks.append((Ack(queue, ticket, subject, row), ref))
+        self.pending.articles.append((ref, row, []))
+        ticket.unflushed.append(ref)
+        detail = {"auto": True, "attachments": 0}
+        self.pending.audits.append(("mail_queued", ticket, ref, detail))
+        # Its Message-ID is not put in by_message_id: no mail of this batch can answer a
+        # message that has not been sent yet.
 
     # -- writing -------------------------------------------------------------------------
 
@@ -376,6 +419,8 @@ class Batch:
                 self.tickets[ticket_id] = ticket
                 self.by_number[ticket.number] = ticket
             pending.tickets.clear()
+        for ack, _ in pending.acks:
+            ack.render(self.ingestor.settings.mail.domain)
         if pending.articles:
             for ref, row, _ in pending.articles:
                 row["ticket_id"] = ref.ticket.id
@@ -389,6 +434,12 @@ class Batch:
                 attachments += rows
             intake.insert_attachments(session, attachments)
             pending.articles.clear()
+        if pending.acks:
+            now = utcnow()
+            sends = [({"article_id": ref.id}, ref.ticket.id) for _, ref in pending.acks]
+            jobs.enqueue_many(session, SEND_MAIL, sends, now)
+            self.acks.note_sent(now)
+            pending.acks.clear()
         for action, ticket, article, detail in pending.audits:
             if article is not None:
                 detail = {"article_id": article.id, **detail}

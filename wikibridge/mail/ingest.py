@@ -20,9 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from wikibridge.config import Settings
 from wikibridge.files import ContentStore, fsync_dir
-from wikibridge.models import Article, Queue, Ticket
-from wikibridge.store import audit, auto_replies
-from wikibridge.tickets.outbound import queue_outbound
+from wikibridge.store import audit
 
 from .batch import Batch, NumberInBatch
 from .parse import ParsedMessage, parse_message
@@ -282,43 +280,6 @@ class Ingestor:
         if msg.defects:
             flags.append("parse_defects")
         return flags
-
-    def _acknowledge(
-        self,
-        session: Session,
-        ticket: Ticket,
-        article: Article,
-        msg: ParsedMessage,
-        flags: list[str],
-    ) -> Article | None:
-        """The queue's automatic acknowledgement (its article), unless that could start a
-        mail loop."""
-        if ticket.queue_id not in self.routing_table(session).ack_queues:
-            return None  # the common case costs no query
-        queue = session.get(Queue, ticket.queue_id)
-        if queue is None or not queue.auto_ack or not msg.sender_address:
-            return None
-        if {"bounce", "auto_submitted", "spam", "from_system"} & set(flags):
-            return None
-        cap = self.settings.mail.auto_reply_daily_cap
-        if auto_replies.sent_today(session, msg.sender_address) >= cap:
-            audit.record_later(
-                session, "auto_reply_capped", ticket_id=ticket.id, sender=msg.sender_address
-            )
-            return None
-        body = (queue.ack_body or "").replace("{ticket}", ticket.number)
-        reply = queue_outbound(
-            session,
-            self.settings,
-            ticket,
-            to=[msg.sender_address],
-            subject=queue.ack_subject or ticket.title,
-            body=body,
-            reply_to=article,
-            auto=True,
-        )
-        auto_replies.note(session, msg.sender_address)
-        return reply
 
     def reprocess(self) -> list[Outcome]:
         """Store every message waiting in the spool; stops at the first database failure."""

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Table, bindparam, insert, or_, select, update
+from sqlalchemy import Table, bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from wikibridge.models import Article, Attachment, Ticket, TicketCounter
 from wikibridge.tickets.numbers import format_number
 
-from .dialect import insert_for
+from .dialect import insert_for, is_postgres
 
 # Bound parameters per IN list: well below SQLite's limit of 32,766 and PostgreSQL's 65,535.
 CHUNK = 2000
@@ -125,8 +125,24 @@ def insert_returning_ids(
     """Insert rows (all with the same keys) with one statement; their new ids, in row order."""
     if not rows:
         return []
+    if not is_postgres(session):
+        return _insert_after_last_id(session, table, rows)
     stmt = insert(table).returning(table.c.id, sort_by_parameter_order=True)
     return [row[0] for row in session.execute(stmt, list(rows))]
+
+
+def _insert_after_last_id(
+    session: Session, table: Table, rows: Sequence[dict[str, Any]]
+) -> list[int]:
+    """SQLite: the rows get the ids after the largest, which is what SQLite itself gives a
+    table without AUTOINCREMENT. SQLite returns RETURNING rows in no promised order, so
+    SQLAlchemy would insert them one statement each to tell whose id is whose; here they go
+    in with one executemany. Writers hold SQLite's lock from BEGIN IMMEDIATE on (wikibridge.db),
+    so no one else takes these ids; if one did, the primary key would refuse the insert."""
+    last = session.execute(select(func.max(table.c.id))).scalar_one_or_none() or 0
+    ids = list(range(last + 1, last + 1 + len(rows)))
+    session.execute(insert(table), [{**row, "id": i} for row, i in zip(rows, ids, strict=True)])
+    return ids
 
 
 def insert_rows(session: Session, table: Table, rows: Sequence[dict[str, Any]]) -> None:

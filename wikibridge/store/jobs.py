@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from wikibridge.models import OutboxJob, Ticket, utcnow
@@ -30,6 +30,19 @@ def enqueue(
     session.add(job)
     session.flush()
     return job
+
+
+def enqueue_many(
+    session: Session, kind: str, items: list[tuple[dict[str, Any], int | None]], at: datetime
+) -> None:
+    """Jobs of one kind, each (payload, ticket id), due at `at`, with one statement (bulk
+    ingest; nothing is read back)."""
+    rows = [
+        {"kind": kind, "payload": payload, "ticket_id": ticket_id, "run_after": at}
+        for payload, ticket_id in items
+    ]
+    if rows:
+        session.execute(insert(OutboxJob), rows)
 
 
 def claim(

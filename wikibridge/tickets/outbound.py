@@ -19,8 +19,8 @@ from wikibridge.tickets.numbers import subject_with_hook
 SEND_MAIL = "send_mail"
 
 
-def new_message_id(ticket: Ticket, domain: str) -> str:
-    return f"{ticket.number}.{uuid.uuid4().hex}@{domain}"
+def new_message_id(ticket_number: str, domain: str) -> str:
+    return f"{ticket_number}.{uuid.uuid4().hex}@{domain}"
 
 
 def queue_sender(session: Session, queue: Queue) -> str:
@@ -85,7 +85,7 @@ def queue_outbound(
             cc=", ".join(cc or []),
             subject=subject_with_hook(ticket.number, subject or ticket.title),
             body_text=body,
-            message_id=new_message_id(ticket, settings.mail.domain),
+            message_id=new_message_id(ticket.number, settings.mail.domain),
             in_reply_to=in_reply_to,
             references=references,
             author_id=author_id,

@@ -9,14 +9,26 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from typing import Protocol
 
-from wikibridge.models import Queue, Ticket
+from wikibridge.models import Queue
 
 VARIABLES = ("ticket", "requester", "queue", "volunteer", "agent")
 _VARIABLE = re.compile(r"\{(" + "|".join(VARIABLES) + r")\}")
 
 
-def variables(ticket: Ticket, queue: Queue, volunteer: str = "") -> dict[str, str]:
+class Numbered(Protocol):
+    """What the variables need of a ticket: a stored one, or one that batch ingest is about
+    to insert."""
+
+    @property
+    def number(self) -> str: ...
+
+    @property
+    def requester(self) -> str: ...
+
+
+def variables(ticket: Numbered, queue: Queue, volunteer: str = "") -> dict[str, str]:
     return {
         "ticket": ticket.number,
         "requester": ticket.requester,
@@ -36,7 +48,7 @@ def join_parts(*parts: str) -> str:
     return "\n\n".join(p for p in cleaned if p.strip())
 
 
-def wrap(body: str, ticket: Ticket, queue: Queue, volunteer: str = "") -> str:
+def wrap(body: str, ticket: Numbered, queue: Queue, volunteer: str = "") -> str:
     """The body between the queue's salutation and signature, their variables filled in."""
     values = variables(ticket, queue, volunteer)
     return join_parts(fill(queue.salutation, values), body, fill(queue.signature, values))
