@@ -129,6 +129,32 @@ def test_removed_and_merged_tickets(session: Session, world: vw.World) -> None:
     assert check_citations(session, [cite(world.info_number)]) == [CitationResult(False, REMOVED)]
 
 
+def test_a_chain_of_merges_is_followed_to_its_end_and_a_loop_ends(
+    session: Session, world: vw.World
+) -> None:
+    """info -> middle -> permission ticket: the citation of info counts with the permission
+    ticket two merges on; a chain that loops back on itself stops instead of running on."""
+    middle = tickets.create(
+        session,
+        number=tickets.next_number(session, "10"),
+        title="Merged on",
+        queue_id=world.queues["info"],
+        requester="m@example.net",
+    )
+    info = session.get(Ticket, world.info_ticket_id)
+    assert info is not None
+    info.state, info.merged_into_id = "merged", middle.id
+    middle.state, middle.merged_into_id = "merged", world.permission_ticket_id
+    session.commit()
+    assert check_citations(session, [cite(world.info_number)]) == [CitationResult(True, OK)]
+    # A broken chain: info -> middle -> info -> ... (the permission ticket is not on it).
+    middle.merged_into_id = info.id
+    session.commit()
+    assert check_citations(session, [cite(world.info_number)]) == [
+        CitationResult(False, NOT_PERMISSIONS)
+    ]
+
+
 def test_bot_edits_pass_only_with_a_recorded_action(session: Session, world: vw.World) -> None:
     session.add(
         WikiAction(

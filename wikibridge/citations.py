@@ -15,7 +15,8 @@ For each citation, in order, the first failing check gives the reason:
 
 A ticket merged into another counts with the tickets it lives on in. :func:`check_citations`
 checks a whole batch with a fixed number of queries (at most five per chunk of
-:data:`CHUNK` citations), whatever the batch's size.
+:data:`CHUNK` citations, and one more per step along merge chains, where a cited ticket was
+merged), whatever the batch's size.
 """
 
 from __future__ import annotations

@@ -13,8 +13,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import Select, String, bindparam, literal, select, text, true
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import ColumnElement, Select, String, bindparam, select, text, true
+from sqlalchemy.orm import Session
 
 from wikibridge.models import Queue, Ticket, Volunteer, WikiAction
 
@@ -22,6 +22,7 @@ from .dialect import is_postgres
 
 # Merge chains are short; this stops a loop should a broken chain point back at itself.
 MAX_MERGE_DEPTH = 20
+CHAIN_CHUNK = 2000  # numbers or ids per IN list
 # Article text searched for a page title: the start of each body (mail quoting a whole
 # thread can be long; a permission statement names its file near the top).
 MAX_SCAN_CHARS = 200_000
@@ -43,45 +44,58 @@ class ChainTicket:
 
 
 def cited_tickets(session: Session, numbers: Iterable[str]) -> dict[str, list[ChainTicket]]:
-    """Number -> the ticket and the tickets it was merged into, nearest first; one query."""
+    """Number -> the ticket and the tickets it was merged into, nearest first.
+
+    One query for the cited tickets, by number; then one per step along merge chains, by id,
+    only while a chain goes on (most tickets were never merged). A recursive query did this
+    in one statement, but PostgreSQL planned its join step as a hash join over every ticket:
+    two sequential scans of the table per call, whatever the number of citations.
+    """
     wanted = sorted(set(numbers))
-    if not wanted:
-        return {}
-    chain = (
+    out: dict[str, list[ChainTicket]] = {}
+    following: dict[str, int] = {}  # cited number -> the next ticket of its chain
+    for start in range(0, len(wanted), CHAIN_CHUNK):
+        part = wanted[start : start + CHAIN_CHUNK]
+        for row in session.execute(_chain_step(Ticket.number.in_(part))):
+            out[row.number] = [ChainTicket(row.id, 0, row.queue_id, row.kind, bool(row.removed))]
+            if row.merged_into_id is not None:
+                following[row.number] = row.merged_into_id
+    depth = 0
+    while following and depth < MAX_MERGE_DEPTH:
+        depth += 1
+        ids = sorted(set(following.values()))
+        found = {
+            row.id: row
+            for start in range(0, len(ids), CHAIN_CHUNK)
+            for row in session.execute(_chain_step(Ticket.id.in_(ids[start : start + CHAIN_CHUNK])))
+        }
+        after: dict[str, int] = {}
+        for cited, ticket_id in following.items():
+            step = found.get(ticket_id)
+            if step is None:
+                continue
+            out[cited].append(
+                ChainTicket(step.id, depth, step.queue_id, step.kind, bool(step.removed))
+            )
+            if step.merged_into_id is not None:
+                after[cited] = step.merged_into_id
+        following = after
+    return out
+
+
+def _chain_step(condition: ColumnElement[bool]) -> Select[str, int, int | None, int, str, bool]:
+    return (
         select(
-            Ticket.number.label("cited"),
-            Ticket.id.label("ticket_id"),
-            Ticket.merged_into_id.label("next_id"),
-            literal(0).label("depth"),
-        )
-        .where(Ticket.number.in_(wanted))
-        .cte("chain", recursive=True)
-    )
-    target = aliased(Ticket)
-    chain = chain.union_all(
-        select(chain.c.cited, target.id, target.merged_into_id, chain.c.depth + 1)
-        .join(chain, target.id == chain.c.next_id)
-        .where(chain.c.depth < MAX_MERGE_DEPTH)
-    )
-    stmt = (
-        select(
-            chain.c.cited,
+            Ticket.number,
             Ticket.id,
-            chain.c.depth,
+            Ticket.merged_into_id,
             Ticket.queue_id,
             Queue.kind,
-            Ticket.removed_at.is_not(None),
+            Ticket.removed_at.is_not(None).label("removed"),
         )
-        .join(Ticket, Ticket.id == chain.c.ticket_id)
         .join(Queue, Queue.id == Ticket.queue_id)
-        .order_by(chain.c.cited, chain.c.depth)
+        .where(condition)
     )
-    out: dict[str, list[ChainTicket]] = {}
-    for cited, ticket_id, depth, queue_id, kind, removed in session.execute(stmt).all():
-        out.setdefault(cited, []).append(
-            ChainTicket(ticket_id, int(depth), queue_id, kind, bool(removed))
-        )
-    return out
 
 
 def actions_on_pages(
