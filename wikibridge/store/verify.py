@@ -128,27 +128,46 @@ def articles_mention(
     parameter, unpacked by the database (json_each, jsonb_to_recordset), so a batch of
     hundreds costs one round trip and no SQL compilation per question.
     """
-    rows = [
-        {"i": i, "t": ticket_id, "n": needle}
+    asked = [
+        (i, sorted(set(ticket_ids)), [n for n in dict.fromkeys(needles) if n])
         for i, (ticket_ids, needles) in enumerate(questions)
-        for ticket_id in sorted(set(ticket_ids))
-        for needle in dict.fromkeys(needles)
-        if needle
     ]
-    if not rows:
+    asked = [(i, ids, needles) for i, ids, needles in asked if ids and needles]
+    if not asked:
         return [False] * len(questions)
-    stmt = _MENTION_PG if is_postgres(session) else _MENTION_SQLITE
+    if is_postgres(session):
+        stmt = _MENTION_PG
+        rows: list[dict[str, Any]] = [{"i": i, "t": ids, "n": n} for i, ids, n in asked]
+    else:
+        stmt = _MENTION_SQLITE
+        rows = [{"i": i, "t": t, "n": n} for i, ids, needles in asked for t in ids for n in needles]
     found = set(session.scalars(stmt, {"questions": json.dumps(rows), "scan": MAX_SCAN_CHARS}))
     return [i in found for i in range(len(questions))]
 
 
+# One row per question, its tickets and needles as arrays. The LATERAL ... LIMIT 1 makes
+# PostgreSQL look up each question's articles by ticket (the index) and stop at the first
+# that names the file: as a plain join it estimated the JSON rows badly and scanned every
+# article (0.3 s for 500 citations at a quarter of a million tickets). Each article is
+# lower-cased once for all of its question's needles (OFFSET 0 keeps that subquery apart).
 _MENTION_PG = text(
     """
-    SELECT DISTINCT q.i
-    FROM jsonb_to_recordset(CAST(:questions AS jsonb)) AS q(i integer, t integer, n text)
-    JOIN articles a ON a.ticket_id = q.t
-    WHERE strpos(lower(a.subject), q.n) > 0
-       OR strpos(lower(substr(a.body_text, 1, :scan)), q.n) > 0
+    SELECT q.i
+    FROM jsonb_to_recordset(CAST(:questions AS jsonb)) AS q(i integer, t integer[], n text[])
+    CROSS JOIN LATERAL (
+        SELECT 1
+        FROM articles a
+        CROSS JOIN LATERAL (
+            SELECT lower(a.subject) AS subject, lower(substr(a.body_text, 1, :scan)) AS body
+            OFFSET 0
+        ) AS low
+        WHERE a.ticket_id = ANY (q.t)
+          AND EXISTS (
+            SELECT 1 FROM unnest(q.n) AS needle(n)
+            WHERE strpos(low.subject, needle.n) > 0 OR strpos(low.body, needle.n) > 0
+          )
+        LIMIT 1
+    ) AS hit
     """
 )
 _MENTION_SQLITE = text(
