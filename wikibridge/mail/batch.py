@@ -16,7 +16,10 @@ What differs from one by one is how the database is asked:
   message 3 of the same batch opened, exactly as if message 3 had been committed before;
 - tickets, articles and attachments are inserted with one multi-row statement per table at
   the end (ids read back in row order), ticket numbers allocated with one counter update, and
-  follow-ups' state changes written with one UPDATE.
+  follow-ups' state changes written with one UPDATE;
+- a queue's acknowledgements of new tickets are decided as the messages are added and
+  written with the rest: their articles, outbox jobs and the ledger of automatic answers
+  (mail/acknowledge.py).
 
 One case cannot be decided in memory: a subject carrying the number of a ticket that an
 earlier message of the same batch opens (its number is allocated only at the end). It is
@@ -287,7 +290,7 @@ class Batch:
         outcome = Outcome("stored", entry.sha256, new_ticket=new_ticket)
         self._outcome_of(outcome, article)
         if new_ticket and ticket.queue_id in ing.routing_table(session).ack_queues:
-            self._acknowledge(ticket, article, msg, flags, now)
+            self._acknowledge(ticket, msg, flags, now)
         return outcome
 
     def _add_article(
@@ -347,12 +350,7 @@ class Batch:
             self.pending.outcomes.append((outcome, article))
 
     def _acknowledge(
-        self,
-        ticket: TicketRef,
-        article: ArticleRef,
-        msg: ParsedMessage,
-        flags: list[str],
-        now: datetime,
+        self, ticket: TicketRef, msg: ParsedMessage, flags: list[str], now: datetime
     ) -> None:
         """The queue's acknowledgement of a new ticket, unless that could start a mail loop;
         its article follows the message's (rendered when the ticket has its number)."""
