@@ -19,7 +19,7 @@ from email.message import EmailMessage
 from pathlib import Path
 
 from bench.peak import measure
-from bench.targets import create_database
+from bench.targets import create_database, drop_database
 from wikibridge import schema
 from wikibridge.db import make_engine
 
@@ -63,7 +63,10 @@ def main(argv: list[str]) -> None:
             "WIKIBRIDGE_MAIL_MAX_MESSAGE_BYTES": str(len(raw) * 2),
             "PYTHONPATH": str(ROOT),
         }
-        result = measure([sys.executable, "-m", "wikibridge", "ingest"], message, env, ROOT)
+        try:
+            result = measure([sys.executable, "-m", "wikibridge", "ingest"], message, env, ROOT)
+        finally:
+            drop_database(url)  # a PostgreSQL database outlives the temporary directory
     status = "stored" if result.returncode == 0 else f"exit {result.returncode}"
     print(
         f"ingest of a {len(raw) / 1024 / 1024:.1f} MB message ({args.megabytes} MB attachment) "

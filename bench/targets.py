@@ -30,3 +30,15 @@ def create_database(kind: str, directory: Path) -> str:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     admin.dispose()
     return create_engine(PG_ADMIN).url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(url: str) -> None:
+    """Drop a PostgreSQL database that :func:`create_database` made (SQLite's file goes with
+    its directory)."""
+    if not url.startswith("postgresql"):
+        return
+    name = create_engine(url).url.database
+    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
