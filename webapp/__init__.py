@@ -6,11 +6,13 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, render_template
-from werkzeug.exceptions import HTTPException
+from flask import Flask, make_response, render_template
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException, ServiceUnavailable
 
 from wikibridge.config import Settings, load_settings
 
@@ -66,6 +68,7 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
     app.add_template_filter(_when, "when")
     app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(OperationalError, _database_unavailable)
 
     @app.context_processor
     def _globals() -> dict[str, Any]:
@@ -76,6 +79,29 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
+
+
+log = logging.getLogger(__name__)
+
+# How long a client waits before trying again when the database cannot be reached (seconds).
+RETRY_AFTER = 30
+DATABASE_DOWN = (
+    "The database cannot be reached right now. Nothing was changed; please try again in a minute."
+)
+
+
+def _database_unavailable(error: OperationalError) -> Any:
+    """The database is down, restarting or busy past its timeout: a 503 that says so and when
+    to try again, not an internal error (a page, or JSON under /api/v1/)."""
+    log.error("database unavailable: %s", _first_line(error))
+    response = make_response(_error_page(ServiceUnavailable(DATABASE_DOWN)))
+    response.headers["Retry-After"] = str(RETRY_AFTER)
+    return response
+
+
+def _first_line(error: DBAPIError) -> str:
+    text = str(error.orig or error).strip()
+    return text.splitlines()[0][:300] if text else type(error).__name__
 
 
 def _error_page(error: HTTPException) -> Any:
