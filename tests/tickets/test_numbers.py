@@ -1,6 +1,9 @@
+import re
 from datetime import date
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from wikibridge.tickets.numbers import (
     check_digit,
@@ -62,3 +65,33 @@ def test_subject_hook() -> None:
     assert number_in_subject("My photo 2016060210016939") is None
     subject = subject_with_hook("2016060210016939", "Re: [Ticket#2016060210016939] Photo")
     assert subject == "[Ticket#2016060210016939] Re: Photo"
+
+
+def _hook_removed_the_old_way(number: str, subject: str) -> str:
+    """The former implementation (a pattern compiled per number), as the reference."""
+    cleaned = re.sub(r"\[Ticket#\s*" + re.escape(number) + r"\]\s*", "", subject).strip()
+    return f"[Ticket#{number}] {cleaned}".rstrip()
+
+
+@given(
+    st.lists(
+        st.one_of(
+            st.sampled_from(
+                [
+                    "[Ticket#2016060210016939]",
+                    "[Ticket# 2016060210016939] ",
+                    "[Ticket#2016060210016948]",
+                    "[ticket#2016060210016939]",
+                    "[Ticket#20160602100169390]",
+                    "Re: ",
+                    " ",
+                ]
+            ),
+            st.text(max_size=8),
+        ),
+        max_size=6,
+    ).map("".join)
+)
+def test_subject_hook_takes_out_only_its_own_number(subject: str) -> None:
+    number = "2016060210016939"
+    assert subject_with_hook(number, subject) == _hook_removed_the_old_way(number, subject)

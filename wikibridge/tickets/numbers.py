@@ -15,6 +15,7 @@ from datetime import date
 # SystemID, then 2-40 digits. We do not require our own SystemID: mail can cite VRTS numbers.
 _SUBJECT_HOOK = re.compile(r"\[?Ticket#\s*:?\s*(\d{4,10}\d{2}\d{2,40})\]?", re.IGNORECASE)
 _NUMBER = re.compile(r"\d{16,40}")
+_HOOK = re.compile(r"\[Ticket#\s*(\d+)\]\s*")
 
 
 def check_digit(digits: str) -> int:
@@ -59,5 +60,8 @@ def number_in_subject(subject: str) -> str | None:
 
 def subject_with_hook(number: str, subject: str) -> str:
     """``[Ticket#N] subject``, with any earlier hook for the same number taken out."""
-    cleaned = re.sub(r"\[Ticket#\s*" + re.escape(number) + r"\]\s*", "", subject or "").strip()
+    # One pattern for every number: a pattern per number was compiled anew for each ticket
+    # (and pushed the others out of the re module's cache).
+    cleaned = _HOOK.sub(lambda m: "" if m.group(1) == number else m.group(0), subject or "")
+    cleaned = cleaned.strip()
     return f"[Ticket#{number}] {cleaned}".rstrip()
