@@ -59,14 +59,14 @@ def run(number: str, operation: Callable[[Session, Actor], tuple[str, str | None
         abort(404)
     except ReadOnlyAccess as e:
         session.rollback()
-        abort(403, e.reason)
+        abort(403, labels.refusal(e))
     except KeptRefusal as e:
         session.commit()
-        flash(e.reason, "error")
+        flash(labels.refusal(e), "error")
         return redirect(e.target or ticket_url(number), 303)
     except OperationRefused as e:
         session.rollback()
-        flash(e.reason, "error")
+        flash(labels.refusal(e), "error")
         return back(number)
     session.commit()
     flash(message, "info")

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
+
+from wikibridge.tickets.guards import OperationRefused
 
 STATES = {
     "new": _l("new"),
@@ -147,3 +150,9 @@ def template_globals() -> dict[str, Any]:
         "wiki_part_names": WIKI_HIDE_PARTS,
         "wiki_reason_names": WIKI_RECEIVED_REASONS,
     }
+
+
+def refusal(error: OperationRefused) -> str:
+    """Why the core refused, in the page's language: its English template looked up in the
+    catalogue, then filled with its values (a text the catalogue lacks stays as it is)."""
+    return gettext(error.template, **error.params)

@@ -16,6 +16,7 @@ from wikibridge.tickets import compose
 from wikibridge.tickets.compose import ComposeForm, Draft, Upload
 from wikibridge.tickets.operations import OperationRefused, ReadOnlyAccess, TicketNotFound
 
+from . import labels
 from .actions import actor
 from .database import db, settings
 
@@ -31,9 +32,9 @@ def form(number: str) -> Any:
     except TicketNotFound:
         abort(404)
     except ReadOnlyAccess as e:
-        abort(403, e.reason)
+        abort(403, labels.refusal(e))
     except OperationRefused as e:
-        flash(e.reason, "error")
+        flash(labels.refusal(e), "error")
         return redirect(url_for("tickets.view", number=number), 303)
     return _page(found, found.draft)
 
@@ -57,15 +58,16 @@ def send(number: str) -> Any:
         abort(404)
     except ReadOnlyAccess as e:
         session.rollback()
-        abort(403, e.reason)
+        abort(403, labels.refusal(e))
     except OperationRefused as e:
         session.rollback()
         try:
             found = compose.compose(session, actor(), number)
         except OperationRefused:
-            flash(e.reason, "error")
+            flash(labels.refusal(e), "error")
             return redirect(url_for("tickets.view", number=number), 303)
-        return _page(found, draft, error=e.reason, lost_files=len(uploads)), 400
+        error = labels.refusal(e)
+        return _page(found, draft, error=error, lost_files=len(uploads)), 400
     session.commit()
     flash(_("Your reply is on its way."), "info")
     return redirect(url_for("tickets.view", number=number, _anchor=f"article-{article.id}"), 303)

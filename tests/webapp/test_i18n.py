@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
 from flask.testing import FlaskClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 import webapp
 from webapp.i18n import LANGUAGES
-from wikibridge.models import Volunteer
+from wikibridge.models import Ticket, Volunteer, utcnow
 from wikibridge.store import volunteers
 
 from . import helpers
 
+# The core's refusals carry English templates that pybabel extract finds by these names.
+REFUSALS = ("OperationRefused", "TicketNotFound", "ReadOnlyAccess")
 TRANSLATIONS = Path(webapp.__file__).parent / "translations"
 GERMAN = {"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"}
 # English words of the interface that a German page must never show.
@@ -163,6 +167,30 @@ def _strings(string: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...
     return (string,) if isinstance(string, str) else tuple(string or ())
 
 
+def test_the_cores_refusals_are_german(client: FlaskClient, session: Session) -> None:
+    """A refusal from the core (here: someone else holds the lock) is shown translated, its
+    values filled in."""
+    alice, number = _world(session)
+    bob = helpers.volunteer(session, "Bob")
+    ticket = session.scalars(select(Ticket).where(Ticket.number == number)).one()
+    volunteers.grant(session, bob.id, ticket.queue_id, "rw")
+    ticket.owner_id, ticket.locked_until = bob.id, utcnow() + timedelta(minutes=30)
+    session.commit()
+    helpers.login(client, alice)
+    token = helpers.csrf_token(client, "/")
+    client.post("/language", data={"language": "de", "csrf_token": token})
+    page = client.post(
+        f"/tickets/{number}/note",
+        data={"text": "Eine Notiz", "csrf_token": token},
+        follow_redirects=True,
+    ).get_data(as_text=True)
+    assert f"Ticket#{number} ist von Bob bis " in page and "gesperrt; warten Sie" in page
+    empty = client.post(
+        f"/tickets/{number}/note", data={"text": " ", "csrf_token": token}, follow_redirects=True
+    ).get_data(as_text=True)
+    assert "Die Notiz ist leer." in empty
+
+
 @pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
 def test_the_catalogue_is_complete_and_compiled(language: str) -> None:
     template = read_po((TRANSLATIONS / "messages.pot").open("rb"))
@@ -187,8 +215,13 @@ def test_every_marked_string_is_in_the_template() -> None:
     from babel.messages.extract import extract_from_dir
 
     root = Path(webapp.__file__).parent.parent
-    method_map = [("webapp/**.py", "python"), ("webapp/templates/**.html", "jinja2")]
+    method_map = [
+        ("webapp/**.py", "python"),
+        ("wikibridge/tickets/**.py", "python"),  # refusals the core explains to volunteers
+        ("webapp/templates/**.html", "jinja2"),
+    ]
     keywords = {"_": None, "gettext": None, "ngettext": (1, 2), "_l": None, "lazy_gettext": None}
+    keywords |= {name: None for name in REFUSALS}
     found = set()
     for _file, _line, message, _comments, _context in extract_from_dir(
         str(root), method_map, keywords=keywords

@@ -141,15 +141,17 @@ def reply(
     if not to:
         raise OperationRefused("The reply needs at least one address in To.")
     if len(to) + len(cc) > MAX_RECIPIENTS:
-        raise OperationRefused(f"A reply can go to at most {MAX_RECIPIENTS} addresses.")
+        raise OperationRefused("A reply can go to at most %(most)d addresses.", most=MAX_RECIPIENTS)
     subject = one_line(draft.subject, "Subject")
     if len(subject) > MAX_SUBJECT:
-        raise OperationRefused(f"The subject can have at most {MAX_SUBJECT} characters.")
+        raise OperationRefused(
+            "The subject can have at most %(most)d characters.", most=MAX_SUBJECT
+        )
     body = clean_text(draft.body)
     if not body.strip():
         raise OperationRefused("The reply is empty.")
     if len(body) > MAX_BODY_CHARS:
-        raise OperationRefused(f"A reply can have at most {MAX_BODY_CHARS} characters.")
+        raise OperationRefused("A reply can have at most %(most)d characters.", most=MAX_BODY_CHARS)
     if draft.state not in REPLY_STATES:
         raise OperationRefused("After a reply the ticket can be open, pending or closed.")
     files = _check_uploads(actor, uploads or [])
@@ -165,7 +167,8 @@ def reply(
     assert queue is not None
     if not queue_sender(session, queue):
         raise OperationRefused(
-            f"The queue {queue.name} has no address to send mail from; a queue admin must add one."
+            "The queue %(queue)s has no address to send mail from; a queue admin must add one.",
+            queue=queue.name,
         )
     if lock_holder(ticket, now) is None:
         _take_for_reply(session, actor, ticket, now)
@@ -204,7 +207,7 @@ def one_line(value: str, field: str) -> str:
     """A header field's text: refused if it holds a line break or another control character."""
     value = value or ""
     if any(_is_control(ch) for ch in value):
-        raise OperationRefused(f"{field} must be one line of text (no line breaks).")
+        raise OperationRefused("%(field)s must be one line of text (no line breaks).", field=field)
     return value.strip()
 
 
@@ -220,10 +223,16 @@ def parse_addresses(value: str, field: str) -> list[str]:
     out = []
     for name, address in getaddresses([value]):
         if not name and not address:
-            raise OperationRefused(f"{field}: {value[:80]!r} is not a list of e-mail addresses.")
+            raise OperationRefused(
+                "%(field)s: %(value)r is not a list of e-mail addresses.",
+                field=field,
+                value=value[:80],
+            )
         if not _ADDRESS.fullmatch(address) or len(address) > 254:
             shown = address or name
-            raise OperationRefused(f"{field}: {shown[:80]!r} is not an e-mail address.")
+            raise OperationRefused(
+                "%(field)s: %(value)r is not an e-mail address.", field=field, value=shown[:80]
+            )
         name = name.strip()
         if name and _NEEDS_QUOTES.search(name):
             name = '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
@@ -233,12 +242,14 @@ def parse_addresses(value: str, field: str) -> list[str]:
 
 def _check_uploads(actor: Actor, uploads: list[Upload]) -> list[Upload]:
     if len(uploads) > MAX_FILES:
-        raise OperationRefused(f"A reply can have at most {MAX_FILES} files.")
+        raise OperationRefused("A reply can have at most %(most)d files.", most=MAX_FILES)
     limit = actor.settings.tickets.max_attachment_bytes
     total = sum(len(u.data) for u in uploads)
     if total > limit:
         raise OperationRefused(
-            f"The files are {_size(total)} together; a reply can carry at most {_size(limit)}."
+            "The files are %(total)s together; a reply can carry at most %(most)s.",
+            total=_size(total),
+            most=_size(limit),
         )
     return uploads
 

@@ -23,11 +23,19 @@ from . import states
 
 
 class OperationRefused(Exception):
-    """The request cannot be done; `reason` tells the volunteer why."""
+    """The request cannot be done; `reason` tells the volunteer why.
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    `template` is the English sentence with ``%(name)s`` fields that `params` fill in, as in
+    gettext's catalogues: the web app shows the template's translation, filled the same way,
+    and the core needs no translation library (`pybabel extract` finds the templates by the
+    exception's name).
+    """
+
+    def __init__(self, template: str, **params: object) -> None:
+        self.template = template
+        self.params = params
+        self.reason = template % params if params else template
+        super().__init__(self.reason)
 
 
 class TicketNotFound(OperationRefused):
@@ -58,7 +66,7 @@ class Actor:
 def visible(session: Session, actor: Actor, number: str) -> Ticket:
     found = access.ticket(session, actor.scope, number.strip())
     if found is None:
-        raise TicketNotFound(f"There is no ticket {number} you have access to.")
+        raise TicketNotFound("There is no ticket %(number)s you have access to.", number=number)
     return found
 
 
@@ -67,8 +75,9 @@ def writable(session: Session, actor: Actor, number: str, *, lock_row: bool = Tr
     ticket = visible(session, actor, number)
     if not actor.scope.can_write(ticket.queue_id):
         raise ReadOnlyAccess(
-            f"You have read-only access to the queue of Ticket#{ticket.number}: "
-            "ask a queue admin for write access to work on it."
+            "You have read-only access to the queue of Ticket#%(number)s: "
+            "ask a queue admin for write access to work on it.",
+            number=ticket.number,
         )
     if lock_row:
         tickets.lock_rows(session, [ticket.id])
@@ -80,7 +89,9 @@ def refuse_if_merged(session: Session, ticket: Ticket) -> None:
     if ticket.state == states.MERGED:
         target = tickets.final_ticket(session, ticket)
         raise OperationRefused(
-            f"Ticket#{ticket.number} was merged into Ticket#{target.number}; work on that one."
+            "Ticket#%(number)s was merged into Ticket#%(target)s; work on that one.",
+            number=ticket.number,
+            target=target.number,
         )
 
 
@@ -97,8 +108,11 @@ def refuse_if_locked(session: Session, actor: Actor, ticket: Ticket, now: dateti
         name = volunteers.usernames(session, [holder]).get(holder, "another volunteer")
         until = ticket.locked_until.strftime("%H:%M UTC") if ticket.locked_until else ""
         raise OperationRefused(
-            f"Ticket#{ticket.number} is locked by {name} until {until}; "
-            "wait until they release it or the lock expires."
+            "Ticket#%(number)s is locked by %(name)s until %(until)s; "
+            "wait until they release it or the lock expires.",
+            number=ticket.number,
+            name=name,
+            until=until,
         )
 
 

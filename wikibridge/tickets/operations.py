@@ -87,7 +87,7 @@ def release(session: Session, actor: Actor, number: str) -> Ticket:
     now = utcnow()
     holder = lock_holder(ticket, now)
     if holder is None:
-        raise OperationRefused(f"Ticket#{ticket.number} is not locked.")
+        raise OperationRefused("Ticket#%(number)s is not locked.", number=ticket.number)
     by_admin = holder != actor.volunteer_id
     if by_admin and not actor.scope.is_queue_admin(ticket.queue_id):
         refuse_if_locked(session, actor, ticket, now)
@@ -112,7 +112,7 @@ def add_note(session: Session, actor: Actor, number: str, text: str) -> Article:
     if not body.strip():
         raise OperationRefused("The note is empty.")
     if len(body) > MAX_NOTE_CHARS:
-        raise OperationRefused(f"A note can have at most {MAX_NOTE_CHARS} characters.")
+        raise OperationRefused("A note can have at most %(most)d characters.", most=MAX_NOTE_CHARS)
     ticket = writable(session, actor, number)
     acting(session, actor, ticket, utcnow())
     note = articles.add(
@@ -142,7 +142,9 @@ def parse_time(text: str) -> datetime | None:
             return datetime.strptime(text, fmt).replace(tzinfo=UTC)
         except ValueError:
             continue
-    raise OperationRefused(f"{text[:40]!r} is not a date and time (YYYY-MM-DD HH:MM, UTC).")
+    raise OperationRefused(
+        "%(text)r is not a date and time (YYYY-MM-DD HH:MM, UTC).", text=text[:40]
+    )
 
 
 def check_state(
@@ -152,13 +154,16 @@ def check_state(
     same_pending = new_state == ticket.state and new_state in states.PENDING
     if not same_pending and not states.can_change(ticket.state, new_state):
         if new_state not in states.STATES:
-            raise OperationRefused(f"{new_state[:40]!r} is not a ticket state.")
+            raise OperationRefused("%(state)r is not a ticket state.", state=new_state[:40])
         raise OperationRefused(
-            f"Ticket#{ticket.number} cannot go from {ticket.state!r} to {new_state!r}."
+            "Ticket#%(number)s cannot go from %(old)r to %(new)r.",
+            number=ticket.number,
+            old=ticket.state,
+            new=new_state,
         )
     if new_state in states.NEEDS_TIME:
         if pending_until is None:
-            raise OperationRefused(f"The state {new_state!r} needs a date and time.")
+            raise OperationRefused("The state %(state)r needs a date and time.", state=new_state)
         if pending_until <= now:
             raise OperationRefused("The pending time must be in the future.")
         if pending_until > now + MAX_PENDING:
@@ -215,7 +220,9 @@ def move(session: Session, actor: Actor, number: str, queue_id: int) -> Ticket:
     if target is None or not actor.scope.can_write(target.id):
         raise OperationRefused("You can only move tickets into queues you have write access to.")
     if ticket.queue_id == target.id:
-        raise OperationRefused(f"Ticket#{ticket.number} is already in {target.name}.")
+        raise OperationRefused(
+            "Ticket#%(number)s is already in %(queue)s.", number=ticket.number, queue=target.name
+        )
     acting(session, actor, ticket, utcnow())
     source = session.get(Queue, ticket.queue_id)
     ticket.queue_id = target.id
@@ -237,7 +244,9 @@ def mark_spam(session: Session, actor: Actor, number: str) -> tuple[Ticket, Queu
     acting(session, actor, ticket, now)
     spam = queues.ensure(session, actor.settings.mail.spam_queue, "spam")
     if ticket.queue_id == spam.id:
-        raise OperationRefused(f"Ticket#{ticket.number} is already in {spam.name}.")
+        raise OperationRefused(
+            "Ticket#%(number)s is already in %(queue)s.", number=ticket.number, queue=spam.name
+        )
     source = session.get(Queue, ticket.queue_id)
     assert source is not None
     old_state = ticket.state

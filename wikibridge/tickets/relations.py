@@ -36,7 +36,9 @@ def _other(session: Session, actor: Actor, number: str) -> Ticket:
     number = (number or "").strip()
     found = access.ticket(session, actor.scope, number) if number else None
     if found is None:
-        raise OperationRefused(f"There is no ticket {number[:40]!r} you have access to.")
+        raise OperationRefused(
+            "There is no ticket %(number)s you have access to.", number=number[:40]
+        )
     return found
 
 
@@ -48,7 +50,8 @@ def merge(session: Session, actor: Actor, number: str, target_number: str) -> Ti
         raise OperationRefused("A ticket cannot be merged into itself.")
     if not actor.scope.can_write(target.queue_id):
         raise OperationRefused(
-            f"You need write access to the queue of Ticket#{target.number} to merge into it."
+            "You need write access to the queue of Ticket#%(number)s to merge into it.",
+            number=target.number,
         )
     # Both rows locked in id order, then every check again: two merges of the same pair in
     # opposite directions cannot both pass.
@@ -58,14 +61,16 @@ def merge(session: Session, actor: Actor, number: str, target_number: str) -> Ti
     acting(session, actor, source, now)
     if source.id in _chain(session, target):
         raise OperationRefused(
-            f"Merging would make a cycle: Ticket#{target.number} is merged into "
-            f"Ticket#{source.number}."
+            "Merging would make a cycle: Ticket#%(target)s is merged into Ticket#%(number)s.",
+            target=target.number,
+            number=source.number,
         )
     if target.state == states.MERGED or target.merged_into_id is not None:
         final = tickets.final_ticket(session, target)
         raise OperationRefused(
-            f"Ticket#{target.number} is itself merged into Ticket#{final.number}; "
-            "merge into that one."
+            "Ticket#%(number)s is itself merged into Ticket#%(final)s; merge into that one.",
+            number=target.number,
+            final=final.number,
         )
     old_state = source.state
     source.state = states.MERGED
@@ -110,7 +115,9 @@ def split(session: Session, actor: Actor, number: str, article_id: int) -> Ticke
     acting(session, actor, ticket, utcnow())
     article = articles.of_ticket(session, ticket.id, article_id)
     if article is None:
-        raise OperationRefused(f"That article is not part of Ticket#{ticket.number}.")
+        raise OperationRefused(
+            "That article is not part of Ticket#%(number)s.", number=ticket.number
+        )
     if articles.count_for_ticket(session, ticket.id) < 2:
         raise OperationRefused("A ticket's only article cannot be split off.")
     title = _HOOK.sub("", article.subject).strip() or ticket.title
@@ -146,7 +153,7 @@ def link(session: Session, actor: Actor, number: str, other_number: str, kind: s
     """Link the ticket to another visible one: `kind` says what the other is to this one."""
     ticket = writable(session, actor, number)  # first: outside the scope everything is 404
     if kind not in LINK_KINDS:
-        raise OperationRefused(f"A link is one of: {', '.join(LINK_KINDS)}.")
+        raise OperationRefused("A link is one of: %(kinds)s.", kinds=", ".join(LINK_KINDS))
     other = _other(session, actor, other_number)
     if other.id == ticket.id:
         raise OperationRefused("A ticket cannot be linked to itself.")
@@ -154,7 +161,9 @@ def link(session: Session, actor: Actor, number: str, other_number: str, kind: s
     acting(session, actor, ticket, utcnow())
     if links.between(session, ticket.id, other.id) is not None:
         raise OperationRefused(
-            f"Ticket#{ticket.number} is already linked to Ticket#{other.number}."
+            "Ticket#%(number)s is already linked to Ticket#%(other)s.",
+            number=ticket.number,
+            other=other.number,
         )
     if kind == "related":
         made = links.add(session, ticket.id, other.id, "related")
@@ -171,7 +180,7 @@ def unlink(session: Session, actor: Actor, number: str, link_id: int) -> Ticket:
     ticket = writable(session, actor, number)
     found = links.get(session, link_id)
     if found is None or ticket.id not in (found.source_id, found.target_id):
-        raise OperationRefused(f"Ticket#{ticket.number} has no such link.")
+        raise OperationRefused("Ticket#%(number)s has no such link.", number=ticket.number)
     acting(session, actor, ticket, utcnow())
     other_id = found.target_id if found.source_id == ticket.id else found.source_id
     other = session.get(Ticket, other_id)
