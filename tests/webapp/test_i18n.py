@@ -150,14 +150,8 @@ def test_logout_keeps_the_language(client: FlaskClient, session: Session) -> Non
 
 def test_flash_messages_and_error_pages_are_german(client: FlaskClient, session: Session) -> None:
     alice, number = _world(session)
-    helpers.login(client, alice)
-    token = helpers.csrf_token(client, "/")
-    client.post("/language", data={"language": "de", "csrf_token": token})
-    page = client.post(
-        f"/tickets/{number}/note",
-        data={"text": "Eine Notiz", "csrf_token": token},
-        follow_redirects=True,
-    ).get_data(as_text=True)
+    token = _in_german(client, alice)
+    page = _note(client, number, "Eine Notiz", token)
     assert "Ihre Notiz ist hinzugefügt." in page and "Interne Notiz" in page
     missing = client.get("/tickets/2099010110000001")
     assert missing.status_code == 404 and "Nicht gefunden" in missing.get_data(as_text=True)
@@ -176,19 +170,28 @@ def test_the_cores_refusals_are_german(client: FlaskClient, session: Session) ->
     volunteers.grant(session, bob.id, ticket.queue_id, "rw")
     ticket.owner_id, ticket.locked_until = bob.id, utcnow() + timedelta(minutes=30)
     session.commit()
-    helpers.login(client, alice)
+    token = _in_german(client, alice)
+    page = _note(client, number, "Eine Notiz", token)
+    assert f"Ticket#{number} ist von Bob bis " in page and "gesperrt; warten Sie" in page
+    assert "Die Notiz ist leer." in _note(client, number, " ", token)
+
+
+def _in_german(client: FlaskClient, volunteer: Volunteer) -> str:
+    """Logged in, the language menu set to German; the CSRF token of the session."""
+    helpers.login(client, volunteer)
     token = helpers.csrf_token(client, "/")
     client.post("/language", data={"language": "de", "csrf_token": token})
-    page = client.post(
+    return token
+
+
+def _note(client: FlaskClient, number: str, text: str, token: str) -> str:
+    """The page after adding a note (or being refused)."""
+    response = client.post(
         f"/tickets/{number}/note",
-        data={"text": "Eine Notiz", "csrf_token": token},
+        data={"text": text, "csrf_token": token},
         follow_redirects=True,
-    ).get_data(as_text=True)
-    assert f"Ticket#{number} ist von Bob bis " in page and "gesperrt; warten Sie" in page
-    empty = client.post(
-        f"/tickets/{number}/note", data={"text": " ", "csrf_token": token}, follow_redirects=True
-    ).get_data(as_text=True)
-    assert "Die Notiz ist leer." in empty
+    )
+    return response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("language", sorted(set(LANGUAGES) - {"en"}))
