@@ -40,6 +40,8 @@ from . import (
     wiki_actions,
 )
 
+log = logging.getLogger(__name__)
+
 
 def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
     if settings is None:
@@ -80,8 +82,6 @@ def create_app(settings: Settings | None = None, **overrides: Any) -> Flask:
 def _when(value: datetime | None) -> str:
     return value.strftime("%Y-%m-%d %H:%M UTC") if value else ""
 
-
-log = logging.getLogger(__name__)
 
 # How long a client waits before trying again when the database cannot be reached (seconds).
 RETRY_AFTER = 30
